@@ -1,0 +1,3 @@
+from ecqm.cli import main
+
+raise SystemExit(main())

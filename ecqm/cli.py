@@ -1,0 +1,149 @@
+"""The ``ecqm`` command line. Airflow tasks call the same functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from ecqm import __version__, settings
+
+
+def _warehouse_upgrade(args: argparse.Namespace) -> int:
+    from ecqm.warehouse import migrate
+    from ecqm.warehouse.engine import make_engine
+
+    engine = make_engine(args.url)
+    status = migrate.upgrade(engine, args.revision)
+    verb = "upgraded" if status.changed else "already at"
+    print(f"warehouse {verb} {status.after} ({engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def _warehouse_downgrade(args: argparse.Namespace) -> int:
+    from ecqm.warehouse import migrate
+    from ecqm.warehouse.engine import make_engine
+
+    status = migrate.downgrade(make_engine(args.url), args.revision)
+    print(f"warehouse downgraded from {status.before} to {status.after or 'base'}")
+    return 0
+
+
+def _warehouse_current(args: argparse.Namespace) -> int:
+    from ecqm.warehouse import migrate
+    from ecqm.warehouse.engine import make_engine
+
+    current = migrate.current_revision(make_engine(args.url))
+    head = migrate.head_revision()
+    print(f"current {current or 'none'}, head {head}" + ("" if current == head else " (run: ecqm warehouse upgrade)"))
+    return 0 if current == head else 1
+
+
+def _warehouse_load_reference(args: argparse.Namespace) -> int:
+    from ecqm.warehouse.engine import make_engine
+    from transforms.reference.load import load_reference
+
+    engine = make_engine(args.url)
+    with engine.begin() as conn:
+        counts = load_reference(conn, args.data_dir)
+    for table, result in counts.items():
+        print(f"{table}: {_describe(result)}")
+    return 0
+
+
+def _describe(result: object) -> str:
+    if isinstance(result, dict):
+        return ", ".join(f"{k} {v}" for k, v in result.items())
+    fields = ("inserted", "updated", "unchanged", "deactivated")
+    return ", ".join(f"{f} {getattr(result, f)}" for f in fields if hasattr(result, f))
+
+
+def _settings(args: argparse.Namespace) -> int:
+    s = settings.load()
+    shown = {
+        "ECQM_HOME": str(s.home),
+        "ECQM_WAREHOUSE_URL": _hide_password(s.warehouse_url),
+        "ECQM_LANDING_URL": s.landing_url,
+        "AIRFLOW_HOME": str(s.airflow_home),
+        "ECQM_USER_AGENT": s.user_agent,
+    }
+    print(json.dumps(shown, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ecqm.demo import run_demo
+
+    return run_demo(products=args.products, seed=args.seed, use_airflow=not args.no_airflow)
+
+
+def _up(args: argparse.Namespace) -> int:
+    from ecqm.airflow_local import standalone
+
+    return standalone()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ecqm",
+        description="Online monitoring of e-commerce product quality (GB/T 37538-2019).",
+    )
+    parser.add_argument("--version", action="version", version=f"ecqm {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the pipeline on the simulated marketplace")
+    demo.add_argument("--products", type=int, default=5000, help="size of the simulated world")
+    demo.add_argument("--seed", type=int, default=20191001)
+    demo.add_argument("--no-airflow", action="store_true", help="call the tasks directly")
+    demo.set_defaults(func=_demo)
+
+    up = sub.add_parser("up", help="start Airflow standalone with ecqm's DAGs (UI on :8080)")
+    up.set_defaults(func=_up)
+
+    sim = sub.add_parser("simulator", help="the simulated marketplace")
+    from simulator.cli import register
+
+    register(sim.add_subparsers(dest="simulator_command", required=True, metavar="COMMAND"))
+
+    wh = sub.add_parser("warehouse", help="migrate and inspect the warehouse")
+    wh_sub = wh.add_subparsers(dest="warehouse_command", required=True, metavar="COMMAND")
+    for name, func, default_rev, text in (
+        ("upgrade", _warehouse_upgrade, "head", "migrate to the newest schema (idempotent)"),
+        ("downgrade", _warehouse_downgrade, "base", "migrate back to REVISION"),
+    ):
+        p = wh_sub.add_parser(name, help=text)
+        p.add_argument("revision", nargs="?", default=default_rev)
+        p.add_argument("--url", help="database URL (default ECQM_WAREHOUSE_URL)")
+        p.set_defaults(func=func)
+    p = wh_sub.add_parser("current", help="show the schema revision; exit 1 when behind")
+    p.add_argument("--url")
+    p.set_defaults(func=_warehouse_current)
+    p = wh_sub.add_parser("load-reference", help="load reference data from the versioned files")
+    p.add_argument("--url")
+    p.add_argument("--data-dir", help="folder with the YAML files (default: the shipped ones)")
+    p.set_defaults(func=_warehouse_load_reference)
+
+    s = sub.add_parser("settings", help="print the effective settings")
+    s.set_defaults(func=_settings)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

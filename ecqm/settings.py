@@ -1,0 +1,103 @@
+"""The one settings object of ecqm.
+
+Everything is read from ``ECQM_*`` environment variables, with defaults that make
+``make demo`` work with nothing set. Secrets only ever come from the environment
+or, inside Airflow, from connections (the ``ecqm_warehouse`` connection wins over
+``ECQM_WAREHOUSE_URL`` there).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DAGS_FOLDER = PROJECT_ROOT / "dags"
+AIRFLOW_WAREHOUSE_CONN_ID = "ecqm_warehouse"
+DEFAULT_USER_AGENT = "ecqm-monitor/0.1 (+https://github.com/ecqm/ecqm; quality monitoring)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things are and how to reach them. Build with :func:`load`."""
+
+    home: Path
+    warehouse_url: str
+    landing_url: str
+    airflow_home: Path
+    user_agent: str
+    simulator_url: str | None
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.home / "evidence"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.warehouse_url.startswith("sqlite")
+
+    def airflow_environ(self) -> dict[str, str]:
+        """Environment for an Airflow process that runs ecqm's DAGs."""
+        return {
+            "AIRFLOW_HOME": str(self.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "ECQM_HOME": str(self.home),
+            "ECQM_WAREHOUSE_URL": self.warehouse_url,
+            "ECQM_LANDING_URL": self.landing_url,
+        }
+
+
+def normalise_database_url(url: str) -> str:
+    """Give a database URL the driver ecqm installs (psycopg 3 for PostgreSQL).
+
+    Airflow connections render PostgreSQL as ``postgres://`` and people often write
+    ``postgresql://``; SQLAlchemy would pick psycopg2 for both, which is not installed.
+    """
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``environ`` (default: ``os.environ``)."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("ECQM_HOME") or "var").expanduser()
+    if not home.is_absolute():
+        home = (Path.cwd() / home).resolve()
+    warehouse_url = env.get("ECQM_WAREHOUSE_URL") or f"sqlite:///{home / 'warehouse.db'}"
+    return Settings(
+        home=home,
+        warehouse_url=normalise_database_url(warehouse_url),
+        landing_url=env.get("ECQM_LANDING_URL") or str(home / "landing"),
+        airflow_home=Path(env.get("AIRFLOW_HOME") or home / "airflow"),
+        user_agent=env.get("ECQM_USER_AGENT") or DEFAULT_USER_AGENT,
+        simulator_url=env.get("ECQM_SIMULATOR_URL") or None,
+    )
+
+
+def warehouse_url_for_task(environ: Mapping[str, str] | None = None) -> str:
+    """The warehouse URL inside an Airflow task: connection ``ecqm_warehouse`` first.
+
+    Called at task run time only, never while a DAG file is parsed.
+    """
+    try:
+        from airflow.sdk import Connection
+    except ImportError:  # not running under Airflow
+        return load(environ).warehouse_url
+    try:
+        conn = Connection.get(AIRFLOW_WAREHOUSE_CONN_ID)
+    except Exception:  # AirflowNotFoundException and friends: no connection defined
+        return load(environ).warehouse_url
+    return normalise_database_url(conn.get_uri())

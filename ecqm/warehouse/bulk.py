@@ -1,0 +1,263 @@
+"""One bulk upsert that every load in ecqm goes through.
+
+PostgreSQL: rows are COPYed into a temporary table, then merged with
+``INSERT … SELECT … ON CONFLICT (natural key) DO UPDATE … WHERE … IS DISTINCT FROM``
+in the same transaction, so an unchanged row is not rewritten and the counts tell
+inserted, updated and unchanged apart. SQLite: batched ``INSERT … ON CONFLICT`` with
+the same semantics. Loading the same rows twice leaves the table as it was.
+
+Every value is checked against its column first (type, length, NUL characters), so
+both databases accept and refuse exactly the same rows. A refused row raises
+:class:`BulkLoadError`, or, when the caller passes a ``rejects`` list, is skipped and
+recorded there for the caller to quarantine: one bad record never fails a load.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, UniqueConstraint, or_, select, tuple_
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ecqm.warehouse.checks import ValueRejected, column_checkers
+
+POSTGRES_BATCH_ROWS = 50_000
+SQLITE_BATCH_ROWS = 2_000
+
+
+class BulkLoadError(ValueError):
+    """A row cannot be loaded; the message names the table, row and column."""
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row the upsert refused: its position in the input, the column and why."""
+
+    table: str
+    index: int
+    column: str | None
+    reason: str
+    row: Mapping[str, Any]
+
+    def __str__(self) -> str:
+        where = f"row {self.index}" + (f", column {self.column}" if self.column else "")
+        return f"{self.table}: {where}: {self.reason}"
+
+
+@dataclass
+class UpsertResult:
+    """What an upsert did, row by row."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates_in_input: int = 0
+    rejected: int = 0
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.duplicates_in_input + other.duplicates_in_input,
+            self.rejected + other.rejected,
+        )
+
+
+def natural_key(table: Table) -> tuple[str, ...]:
+    """The columns of the table's ``uq_<table>_natural`` constraint, else its primary key."""
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint) and constraint.name == f"uq_{table.name}_natural":
+            return tuple(c.name for c in constraint.columns)
+    return tuple(c.name for c in table.primary_key.columns)
+
+
+def upsert(
+    conn: Connection | Engine,
+    table: Table,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    key: Sequence[str] | None = None,
+    update: Sequence[str] | None = None,
+    rejects: list[RejectedRow] | None = None,
+    batch_rows: int | None = None,
+) -> UpsertResult:
+    """Insert new rows and update changed ones of ``table``, keyed on ``key``.
+
+    Parameters
+    ----------
+    conn
+        A connection (the caller's transaction is used) or an engine (one transaction
+        for the whole load).
+    rows
+        Mappings with the same keys; any iterable, consumed in batches so memory stays
+        bounded. When one key occurs twice in a batch, the last row wins.
+    key
+        Conflict target; default :func:`natural_key`.
+    update
+        Columns to overwrite on conflict; default every given column outside the key.
+    rejects
+        If given, refused rows are appended here and skipped; otherwise the first
+        refused row raises :class:`BulkLoadError`.
+
+    Examples
+    --------
+    >>> upsert(engine, ref_regions, [{"code": "330000", ...}])  # doctest: +SKIP
+    UpsertResult(inserted=1, updated=0, unchanged=0, duplicates_in_input=0, rejected=0)
+    """
+    if isinstance(conn, Engine):
+        with conn.begin() as c:
+            return upsert(
+                c, table, rows, key=key, update=update, rejects=rejects, batch_rows=batch_rows
+            )
+    key = tuple(key or natural_key(table))
+    is_postgres = conn.dialect.name == "postgresql"
+    size = batch_rows or (POSTGRES_BATCH_ROWS if is_postgres else SQLITE_BATCH_ROWS)
+    total = UpsertResult()
+    prepared: _Prepared | None = None
+    offset = 0
+    for batch in _batches(rows, size):
+        if prepared is None:
+            prepared = _Prepared(table, tuple(batch[0].keys()), key, update, is_postgres)
+        values, dupes, refused = prepared.rows(batch, offset)
+        offset += len(batch)
+        for reject in refused:
+            if rejects is None:
+                raise BulkLoadError(str(reject))
+            rejects.append(reject)
+        if values:
+            if is_postgres:
+                result = _upsert_postgres(conn, prepared, values)
+            else:
+                result = _upsert_sqlite(conn, prepared, values)
+        else:
+            result = UpsertResult()
+        result.duplicates_in_input = dupes
+        result.rejected = len(refused)
+        total = total + result
+    return total
+
+
+def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+    it = iter(rows)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
+class _Prepared:
+    """Columns, checks and statement parts of one upsert, worked out once."""
+
+    def __init__(
+        self,
+        table: Table,
+        columns: tuple[str, ...],
+        key: tuple[str, ...],
+        update: Sequence[str] | None,
+        for_copy: bool,
+    ) -> None:
+        unknown = [c for c in columns if c not in table.c]
+        if unknown:
+            raise BulkLoadError(f"{table.name}: unknown column(s) {', '.join(unknown)}")
+        missing = [c for c in key if c not in columns]
+        if missing:
+            raise BulkLoadError(f"{table.name}: rows lack key column(s) {', '.join(missing)}")
+        self.table = table
+        self.columns = columns
+        self.column_set = frozenset(columns)
+        self.key = key
+        self.key_positions = tuple(columns.index(c) for c in key)
+        self.targets = tuple(update) if update is not None else tuple(c for c in columns if c not in key)
+        self.checkers = column_checkers(table, columns, for_copy=for_copy)
+
+    def rows(
+        self, batch: list[Mapping[str, Any]], offset: int
+    ) -> tuple[list[list[Any]], int, list[RejectedRow]]:
+        """Checked value lists (last occurrence of a key wins), duplicates, refused rows."""
+        latest: dict[tuple[Any, ...], list[Any]] = {}
+        refused: list[RejectedRow] = []
+        name = self.table.name
+        for i, row in enumerate(batch):
+            if row.keys() != self.column_set:
+                extra = sorted(set(row.keys()) - self.column_set)
+                lacking = sorted(self.column_set - set(row.keys()))
+                reason = f"has other columns than row 0 (extra: {extra or 'none'}, missing: {lacking or 'none'})"
+                refused.append(RejectedRow(name, offset + i, None, reason, row))
+                continue
+            try:
+                values = [check(row[c]) for c, check in zip(self.columns, self.checkers)]
+            except ValueRejected as exc:
+                refused.append(RejectedRow(name, offset + i, exc.column, exc.reason, row))
+                continue
+            k = tuple(values[p] for p in self.key_positions)
+            if any(v is None for v in k):
+                refused.append(RejectedRow(name, offset + i, None, f"null in key {self.key}", row))
+                continue
+            latest[k] = values
+        accepted = len(batch) - len(refused)
+        return list(latest.values()), accepted - len(latest), refused
+
+
+# ------------------------------------------------------------------------ PostgreSQL
+
+
+def _upsert_postgres(conn: Connection, p: _Prepared, values: list[list[Any]]) -> UpsertResult:
+    q = conn.dialect.identifier_preparer.quote
+    table = q(p.table.name)
+    tmp = q(f"_ecqm_load_{p.table.name}")
+    cols = ", ".join(q(c) for c in p.columns)
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {tmp}")
+        cur.execute(f"CREATE TEMPORARY TABLE {tmp} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
+        with cur.copy(f"COPY {tmp} ({cols}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        conflict = ", ".join(q(c) for c in p.key)
+        if p.targets:
+            sets = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in p.targets)
+            old = ", ".join(f"t.{q(c)}" for c in p.targets)
+            new = ", ".join(f"EXCLUDED.{q(c)}" for c in p.targets)
+            action = f"DO UPDATE SET {sets} WHERE ROW({old}) IS DISTINCT FROM ROW({new})"
+        else:
+            action = "DO NOTHING"
+        cur.execute(
+            f"WITH merged AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {tmp} "
+            f"ON CONFLICT ({conflict}) {action} RETURNING (xmax = 0) AS is_insert) "
+            "SELECT count(*) FILTER (WHERE is_insert), count(*) FILTER (WHERE NOT is_insert) FROM merged"
+        )
+        inserted, updated = cur.fetchone()
+        cur.execute(f"DROP TABLE {tmp}")
+    return UpsertResult(inserted, updated, len(values) - inserted - updated)
+
+
+# ---------------------------------------------------------------------------- SQLite
+
+
+def _upsert_sqlite(conn: Connection, p: _Prepared, values: list[list[Any]]) -> UpsertResult:
+    table = p.table
+    key_cols = [table.c[c] for c in p.key]
+    keys = [tuple(v[i] for i in p.key_positions) for v in values]
+    if len(key_cols) == 1:
+        condition = key_cols[0].in_([k[0] for k in keys])
+    else:
+        condition = tuple_(*key_cols).in_(keys)
+    existing = len(conn.execute(select(*key_cols).where(condition)).all())
+    stmt = sqlite_insert(table)
+    if p.targets:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(p.key),
+            set_={c: stmt.excluded[c] for c in p.targets},
+            where=or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in p.targets)),
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(p.key))
+    changed = conn.execute(stmt, [dict(zip(p.columns, v)) for v in values]).rowcount
+    inserted = len(values) - existing
+    updated = changed - inserted
+    return UpsertResult(inserted, updated, existing - updated)

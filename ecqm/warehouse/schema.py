@@ -1,0 +1,326 @@
+"""The warehouse, defined once in SQLAlchemy Core.
+
+Layers are marked by prefixes: ``stg_`` staging (one row per raw record, immutable
+payload), ``ref_`` reference data (owned by versioned files in the repository), and
+the unprefixed core tables. Later layers (risk, monitoring) arrive with their own
+Alembic migrations. Natural keys are unique constraints named ``uq_<table>_natural``;
+:func:`ecqm.warehouse.bulk.upsert` uses them as its conflict target.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+
+from ecqm.warehouse.types import Id, Json, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _loaded_at() -> Column:
+    return Column("loaded_at", UTCDateTime(), nullable=False, server_default=func.current_timestamp())
+
+
+# --------------------------------------------------------------------------- staging
+# One row per distinct raw record. The natural key plus the payload's SHA-256 makes a
+# re-crawl of unchanged content add nothing, while a changed record (new price, new
+# complaint status) adds a row, so the history stays in the raw layer and every core
+# table can be rebuilt from staging.
+
+
+def _staging_table(name: str, *key: Column, key_names: tuple[str, ...]) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("source", String(64), nullable=False),
+        *key,
+        Column("payload_sha256", String(64), nullable=False),
+        Column("crawl_run_id", String(64), nullable=False),
+        Column("url", Text),
+        Column("fetched_at", UTCDateTime(), nullable=False),
+        Column("evidence_sha256", String(64)),
+        Column("payload", Json, nullable=False),
+        _loaded_at(),
+        UniqueConstraint(*key_names, "payload_sha256", name=f"uq_{name}_natural"),
+        Index(f"ix_{name}_crawl_run_id", "crawl_run_id"),
+    )
+
+
+# ``source`` names where the record came from (a site profile, or a recall source such
+# as ``cpsc``); listings and reviews are keyed by platform, complaints and recalls by
+# their source's own number.
+stg_listings = _staging_table(
+    "stg_listings",
+    Column("platform", String(32), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    key_names=("platform", "external_id"),
+)
+stg_reviews = _staging_table(
+    "stg_reviews",
+    Column("platform", String(32), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("listing_external_id", String(128)),
+    key_names=("platform", "external_id"),
+)
+stg_complaints = _staging_table(
+    "stg_complaints",
+    Column("complaint_number", String(64), nullable=False),
+    key_names=("source", "complaint_number"),
+)
+stg_recalls = _staging_table(
+    "stg_recalls",
+    Column("recall_number", String(64), nullable=False),
+    key_names=("source", "recall_number"),
+)
+
+# ------------------------------------------------------------------------- reference
+ref_categories = Table(
+    "ref_categories",
+    metadata,
+    Column("code", String(48), primary_key=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(128), nullable=False),
+    Column("group_code", String(32), nullable=False),
+    Column("group_zh", String(32), nullable=False),
+    Column("severity_weight", Float, nullable=False),
+    Column("max_severity", SmallInteger, nullable=False),
+    Column("is_ccc_required", Boolean, nullable=False),
+    Column("ccc_catalogue_item", Text),
+    Column("ccc_required_from", Date),
+    Column("standards", Json, nullable=False),
+    Column("test_items", Json, nullable=False),
+    Column("hazards", Json, nullable=False),
+    Column("keywords", Json, nullable=False),
+    Column("sample_units", SmallInteger, nullable=False),
+    Column("backup_units", SmallInteger, nullable=False),
+    Column("unit_zh", String(8), nullable=False),
+    Column("source_version", String(64), nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    _loaded_at(),
+)
+
+ref_banned_terms = Table(
+    "ref_banned_terms",
+    metadata,
+    Column("term", String(64), primary_key=True),
+    Column("term_class", String(32), nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("pattern", Text),
+    Column("exemption_patterns", Json, nullable=False),
+    Column("note", Text),
+    Column("source_version", String(64), nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    _loaded_at(),
+)
+
+ref_regions = Table(
+    "ref_regions",
+    metadata,
+    Column("code", String(6), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("parent_code", String(6)),
+    Column("regulator_name", String(128), nullable=False),
+    Column("notify_email", String(256)),
+    Column("source_version", String(64), nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    _loaded_at(),
+)
+
+ref_labs = Table(
+    "ref_labs",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("region_code", String(6), nullable=False),
+    Column("accreditation_no", String(32), nullable=False),
+    Column("category_codes", Json, nullable=False),
+    Column("monthly_capacity", Integer, nullable=False),
+    Column("contact_email", String(256)),
+    Column("source_version", String(64), nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    _loaded_at(),
+)
+
+# ------------------------------------------------------------------------------ core
+shops = Table(
+    "shops",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("company_name", String(256)),
+    Column("region_code", String(6)),
+    Column("contact_hash", String(64)),
+    Column("phone_hash", String(64)),
+    Column("address_hash", String(64)),
+    Column("url", Text),
+    Column("attributes", Json),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("platform", "external_id", name="uq_shops_natural"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("product_key", String(128), nullable=False),
+    Column("brand", String(128)),
+    Column("model", String(128)),
+    Column("name", Text),
+    Column("category_code", String(48)),
+    Column("gtin", String(14)),
+    Column("producer_name", String(256)),
+    Column("attributes", Json),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("product_key", name="uq_products_natural"),
+    Index("ix_products_brand_model", "brand", "model"),
+)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("shop_id", Id, ForeignKey("shops.id")),
+    Column("product_id", Id, ForeignKey("products.id")),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("category_code", String(48)),
+    Column("platform_category", Text),
+    Column("brand", String(128)),
+    Column("model", String(128)),
+    Column("price_fen", BigInteger),
+    Column("currency", String(3)),
+    Column("ccc_number", String(32)),
+    Column("producer_name", String(256)),
+    Column("origin", String(128)),
+    Column("attributes", Json),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("platform", "external_id", name="uq_listings_natural"),
+)
+
+listing_snapshots = Table(
+    "listing_snapshots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("listing_id", Id, ForeignKey("listings.id"), nullable=False),
+    Column("captured_at", UTCDateTime(), nullable=False),
+    Column("price_fen", BigInteger),
+    Column("list_price_fen", BigInteger),
+    Column("sales_volume", BigInteger),
+    Column("sales_is_lower_bound", Boolean),
+    Column("availability", String(32)),
+    Column("rating", Float),
+    Column("review_count", Integer),
+    Column("evidence_sha256", String(64)),
+    UniqueConstraint("listing_id", "captured_at", name="uq_listing_snapshots_natural"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("listing_id", Id, ForeignKey("listings.id")),
+    Column("rating", Float),
+    Column("text", Text),
+    Column("author_hash", String(64)),
+    Column("posted_at", UTCDateTime()),
+    Column("spam_cluster_id", String(64)),
+    Column("attributes", Json),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("platform", "external_id", name="uq_reviews_natural"),
+)
+
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("complaint_number", String(64), nullable=False),
+    Column("title", Text),
+    Column("respondent", String(256)),
+    Column("shop_id", Id, ForeignKey("shops.id")),
+    Column("listing_id", Id, ForeignKey("listings.id")),
+    Column("problem", Text),
+    Column("demand", Text),
+    Column("amount_fen", BigInteger),
+    Column("status", String(16)),
+    Column("complainant_hash", String(64)),
+    Column("filed_at", UTCDateTime()),
+    Column("steps", Json),
+    Column("attributes", Json),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("source", "complaint_number", name="uq_complaints_natural"),
+)
+
+recalls = Table(
+    "recalls",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("recall_number", String(64), nullable=False),
+    Column("title", Text),
+    Column("product_name", Text),
+    Column("brands", Json),
+    Column("models", Json),
+    Column("hazard", Text),
+    Column("remedy", Text),
+    Column("country", String(64)),
+    Column("published_on", Date),
+    Column("url", Text),
+    Column("attributes", Json),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("source", "recall_number", name="uq_recalls_natural"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("table_name", String(64), nullable=False),
+    Column("record_key", String(256), nullable=False),
+    Column("rule", String(128), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("value", Text),
+    Column("payload", Json),
+    _loaded_at(),
+    UniqueConstraint("table_name", "record_key", "rule", "run_id", name="uq_quarantine_natural"),
+)
+
+STAGING_TABLES = (stg_listings, stg_reviews, stg_complaints, stg_recalls)
+REFERENCE_TABLES = (ref_categories, ref_banned_terms, ref_regions, ref_labs)
+CORE_TABLES = (shops, products, listings, listing_snapshots, reviews, complaints, recalls, quarantine)

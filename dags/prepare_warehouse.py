@@ -24,6 +24,7 @@ from ecqm.assets import REFERENCE_ASSETS
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["ecqm", "warehouse"],
+    doc_md=__doc__,
 )
 def prepare_warehouse():
     @task

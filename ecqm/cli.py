@@ -36,7 +36,10 @@ def _warehouse_current(args: argparse.Namespace) -> int:
 
     current = migrate.current_revision(make_engine(args.url))
     head = migrate.head_revision()
-    print(f"current {current or 'none'}, head {head}" + ("" if current == head else " (run: ecqm warehouse upgrade)"))
+    print(
+        f"current {current or 'none'}, head {head}"
+        + ("" if current == head else " (run: ecqm warehouse upgrade)")
+    )
     return 0 if current == head else 1
 
 

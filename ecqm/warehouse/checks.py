@@ -10,6 +10,7 @@ instead of failing a whole load.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -56,7 +57,11 @@ def _shown(value: Any) -> str:
 
 def _base_type(col_type: Any) -> Any:
     # with_variant() wraps the generic type; checks follow the generic one.
-    return col_type.impl if isinstance(col_type, TypeDecorator) and not isinstance(col_type, UTCDateTime) else col_type
+    return (
+        col_type.impl
+        if isinstance(col_type, TypeDecorator) and not isinstance(col_type, UTCDateTime)
+        else col_type
+    )
 
 
 def _check_text(name: str, length: int | None) -> Checker:
@@ -73,7 +78,9 @@ def _check_text(name: str, length: int | None) -> Checker:
             try:
                 v.encode("utf-8")
             except UnicodeEncodeError as exc:
-                raise ValueRejected(name, f"is not valid Unicode text ({exc.reason} at {exc.start})") from None
+                raise ValueRejected(
+                    name, f"is not valid Unicode text ({exc.reason} at {exc.start})"
+                ) from None
         return v
 
     return check
@@ -180,3 +187,140 @@ def column_checkers(table: Table, columns: Sequence[str], *, for_copy: bool) -> 
         else:
             checkers.append(lambda v: v)
     return checkers
+
+
+# ------------------------------------------------------------------ column-wise checks
+# The per-value checkers above name exactly what is wrong, but calling a Python function
+# per value dominates a large load. A batch is therefore checked column by column with
+# C-speed scans first; only a column that fails its scan is walked value by value.
+
+_UTC = dt.UTC
+
+
+def _scan_text(values: list[Any], length: int | None) -> bool:
+    present = [v for v in values if v is not None]
+    if any(type(v) is not str for v in present):
+        return False
+    if not present:
+        return True
+    joined = "\x01".join(present)
+    if "\x00" in joined or (length is not None and max(map(len, present)) > length):
+        return False
+    if not joined.isascii():
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
+
+
+def _scan_int(values: list[Any], low: int, high: int) -> bool:
+    present = [v for v in values if v is not None]
+    if any(type(v) is not int for v in present):
+        return False
+    return not present or (low <= min(present) and max(present) <= high)
+
+
+def _scan_float(values: list[Any]) -> bool:
+    present = [v for v in values if v is not None]
+    if any(type(v) not in (int, float, Decimal) for v in present):
+        return False
+    return all(map(math.isfinite, (v for v in present if type(v) is float)))
+
+
+def _scan_types(values: list[Any], allowed: tuple[type, ...]) -> bool:
+    return all(v is None or type(v) in allowed for v in values)
+
+
+def _convert_timestamps(values: list[Any], for_copy: bool) -> list[Any] | None:
+    out = []
+    for v in values:
+        if v is None:
+            out.append(None)
+        elif type(v) is dt.datetime and v.utcoffset() is not None:
+            out.append(v.astimezone(_UTC) if for_copy else v)
+        else:
+            return None
+    return out
+
+
+_encode_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def _convert_json(values: list[Any], for_copy: bool) -> list[Any] | None:
+    try:
+        texts = [None if v is None else _encode_json(v) for v in values]
+    except (TypeError, ValueError):
+        return None
+    if any(t is not None and "\\u0000" in t for t in texts):
+        return None
+    return texts if for_copy else values
+
+
+class BatchChecker:
+    """Checks and converts whole batches of rows for one table and column list."""
+
+    def __init__(
+        self, table: Table, columns: Sequence[str], *, for_copy: bool, not_null: Sequence[str] = ()
+    ) -> None:
+        self.columns = tuple(columns)
+        self.not_null = frozenset(not_null)
+        self.for_copy = for_copy
+        self.slow = column_checkers(table, columns, for_copy=for_copy)
+        self.fast: list[Callable[[list[Any]], list[Any] | None]] = []
+        for name in self.columns:
+            col_type = table.c[name].type
+            base = _base_type(col_type)
+            self.fast.append(self._fast_for(col_type, base))
+
+    def _fast_for(self, col_type: Any, base: Any) -> Callable[[list[Any]], list[Any] | None]:
+        def when(ok: Callable[[list[Any]], bool]) -> Callable[[list[Any]], list[Any] | None]:
+            return lambda values: values if ok(values) else None
+
+        if isinstance(col_type, UTCDateTime):
+            return lambda values: _convert_timestamps(values, self.for_copy)
+        if isinstance(base, JSON):
+            return lambda values: _convert_json(values, self.for_copy)
+        if isinstance(base, Boolean):
+            return when(lambda values: _scan_types(values, (bool,)))
+        if isinstance(base, Float | Numeric):
+            return when(_scan_float)
+        if isinstance(base, Integer):
+            low, high = next(r for t, r in _INT_RANGES.items() if isinstance(base, t))
+            return when(lambda values: _scan_int(values, low, high))
+        if isinstance(base, Date):
+            return when(lambda values: _scan_types(values, (dt.date,)))
+        if isinstance(base, String):
+            return when(lambda values: _scan_text(values, base.length))
+        return lambda values: values
+
+    def check(
+        self, rows: Sequence[Sequence[Any]]
+    ) -> tuple[list[tuple[Any, ...]], dict[int, tuple[str | None, str]]]:
+        """Rows as value sequences in column order → (accepted converted rows, refusals by
+        row position as (column, reason)). A row is refused for its first wrong column;
+        a null in a ``not_null`` column is reported with column ``None``."""
+        refused: dict[int, tuple[str | None, str]] = {}
+        converted_columns: list[list[Any]] = []
+        columns = zip(*rows) if rows else (() for _ in self.columns)
+        for j, values in enumerate(columns):
+            values = list(values)
+            out = self.fast[j](values)
+            if out is None:
+                out = []
+                check = self.slow[j]
+                for i, v in enumerate(values):
+                    try:
+                        out.append(check(v))
+                    except ValueRejected as exc:
+                        refused.setdefault(i, (exc.column, exc.reason))
+                        out.append(None)
+            if self.columns[j] in self.not_null and None in out:
+                for i, v in enumerate(out):
+                    if v is None:
+                        refused.setdefault(i, (None, f"null in key column {self.columns[j]}"))
+            converted_columns.append(out)
+        accepted = list(zip(*converted_columns))
+        if refused:
+            accepted = [r for i, r in enumerate(accepted) if i not in refused]
+        return accepted, refused

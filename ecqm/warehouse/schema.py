@@ -41,7 +41,9 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def _loaded_at() -> Column:
-    return Column("loaded_at", UTCDateTime(), nullable=False, server_default=func.current_timestamp())
+    return Column(
+        "loaded_at", UTCDateTime(), nullable=False, server_default=func.current_timestamp()
+    )
 
 
 # --------------------------------------------------------------------------- staging
@@ -323,4 +325,13 @@ quarantine = Table(
 
 STAGING_TABLES = (stg_listings, stg_reviews, stg_complaints, stg_recalls)
 REFERENCE_TABLES = (ref_categories, ref_banned_terms, ref_regions, ref_labs)
-CORE_TABLES = (shops, products, listings, listing_snapshots, reviews, complaints, recalls, quarantine)
+CORE_TABLES = (
+    shops,
+    products,
+    listings,
+    listing_snapshots,
+    reviews,
+    complaints,
+    recalls,
+    quarantine,
+)

@@ -16,7 +16,11 @@ FETCHED = dt.datetime(2026, 3, 5, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8
 
 
 def listing_row(i: int, **changes) -> dict:
-    payload = {"title": f"美的电热水壶 MK-15S0{i % 10}A 1.5L 家用 304不锈钢", "price": "¥1,299.00", "i": i}
+    payload = {
+        "title": f"美的电热水壶 MK-15S0{i % 10}A 1.5L 家用 304不锈钢",
+        "price": "¥1,299.00",
+        "i": i,
+    }
     row = {
         "source": "youpin",
         "platform": "youpin",
@@ -49,8 +53,11 @@ def test_100000_rows_twice_then_a_change(warehouse_engine):
     second = upsert(warehouse_engine, stg_listings, iter(rows))
     assert (second.inserted, second.updated, second.unchanged) == (0, 0, 100_000)
 
-    rows[77_777] = listing_row(77_777, url="http://127.0.0.1:8000/youpin/item/77777.html?v=2",
-                               payload={"title": "改过的标题", "i": 77_777})
+    rows[77_777] = listing_row(
+        77_777,
+        url="http://127.0.0.1:8000/youpin/item/77777.html?v=2",
+        payload={"title": "改过的标题", "i": 77_777},
+    )
     third = upsert(warehouse_engine, stg_listings, rows)
     assert (third.inserted, third.updated, third.unchanged) == (0, 1, 99_999)
     with warehouse_engine.connect() as conn:
@@ -78,7 +85,12 @@ def test_duplicate_keys_in_one_input_last_wins(warehouse_engine):
     result = upsert(warehouse_engine, stg_listings, rows)
     assert (result.inserted, result.duplicates_in_input) == (2, 1)
     with warehouse_engine.connect() as conn:
-        assert conn.execute(select(stg_listings.c.url).where(stg_listings.c.external_id == "YP00000001")).scalar_one() == "last"
+        assert (
+            conn.execute(
+                select(stg_listings.c.url).where(stg_listings.c.external_id == "YP00000001")
+            ).scalar_one()
+            == "last"
+        )
 
 
 def test_batches_smaller_than_input_and_in_callers_transaction(warehouse_engine):
@@ -116,16 +128,21 @@ def test_bad_rows_are_named_and_set_aside(warehouse_engine, change, column, mess
     result = upsert(warehouse_engine, stg_listings, rows, rejects=rejects)
     assert (result.inserted, result.rejected) == (2, 1)
     [reject] = rejects
-    assert reject.index == 1 and reject.column == column and message in reject.reason
+    assert reject.index == 1 and reject.column == column and message in reject.reason, reject
     assert reject.row["external_id"] == rows[1]["external_id"]
     assert str(reject).startswith("stg_listings: row 1")
 
 
 def test_type_and_range_checks_on_reference_columns(warehouse_engine):
     good = {
-        "code": "330100", "name": "杭州市", "level": "city", "parent_code": "330000",
-        "regulator_name": "杭州市市场监督管理局", "notify_email": None,
-        "source_version": "1", "is_active": True,
+        "code": "330100",
+        "name": "杭州市",
+        "level": "city",
+        "parent_code": "330000",
+        "regulator_name": "杭州市市场监督管理局",
+        "notify_email": None,
+        "source_version": "1",
+        "is_active": True,
     }
     rejects: list = []
     rows = [good, {**good, "code": "330200", "is_active": "yes"}, {**good, "code": "3302001"}]
@@ -156,7 +173,29 @@ def test_empty_input_is_a_no_op(warehouse_engine):
 
 def test_chinese_emoji_and_quotes_round_trip(warehouse_engine):
     text = '儿童"安全"座椅 👶🏻 \\N \t tab\nnewline ,comma; ¥1,299.00 券后价'
-    upsert(warehouse_engine, stg_listings, [listing_row(1, url=text, payload={"t": text, "n": [1, None]})])
+    upsert(
+        warehouse_engine,
+        stg_listings,
+        [listing_row(1, url=text, payload={"t": text, "n": [1, None]})],
+    )
     with warehouse_engine.connect() as conn:
         url, payload = conn.execute(select(stg_listings.c.url, stg_listings.c.payload)).one()
     assert url == text and payload == {"t": text, "n": [1, None]}
+
+
+def test_a_conflict_the_key_probe_misses_still_merges(warehouse_engine):
+    """PostgreSQL copies batches of new rows straight into the table after probing a sample
+    of their keys; an existing key outside the sample must still end as an update."""
+    upsert(warehouse_engine, stg_listings, [listing_row(i) for i in range(0, 10_000, 7)])
+    batch = [listing_row(i) for i in range(10_000, 15_000)]
+    batch.insert(4_321, listing_row(7, url="moved"))  # exists already, not a probed position
+    result = upsert(warehouse_engine, stg_listings, batch)
+    assert (result.inserted, result.updated, result.unchanged) == (5_000, 1, 0)
+    with warehouse_engine.connect() as conn:
+        assert count(conn, stg_listings) == len(range(0, 10_000, 7)) + 5_000
+        assert (
+            conn.execute(
+                select(stg_listings.c.url).where(stg_listings.c.external_id == "YP00000007")
+            ).scalar_one()
+            == "moved"
+        )

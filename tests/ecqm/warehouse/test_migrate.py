@@ -17,10 +17,15 @@ def _schema_snapshot(engine) -> dict:
     for name in sorted(insp.get_table_names()):
         snap[name] = {
             "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(name)],
-            "unique": sorted((u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(name)),
-            "indexes": sorted((i["name"], tuple(i["column_names"])) for i in insp.get_indexes(name)),
+            "unique": sorted(
+                (u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(name)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"])) for i in insp.get_indexes(name)
+            ),
             "fks": sorted(
-                (tuple(f["constrained_columns"]), f["referred_table"]) for f in insp.get_foreign_keys(name)
+                (tuple(f["constrained_columns"]), f["referred_table"])
+                for f in insp.get_foreign_keys(name)
             ),
         }
     return snap

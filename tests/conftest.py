@@ -50,12 +50,16 @@ def pytest_configure(config: pytest.Config) -> None:
     import sqlalchemy
 
     try:
-        engine = sqlalchemy.create_engine(_postgres_admin_url(), connect_args={"connect_timeout": 5})
+        engine = sqlalchemy.create_engine(
+            _postgres_admin_url(), connect_args={"connect_timeout": 5}
+        )
         with engine.connect() as conn:
             conn.exec_driver_sql("select 1")
         engine.dispose()
     except Exception as exc:  # noqa: BLE001 — any failure means "not reachable"
-        _postgres_error = f"PostgreSQL not reachable at {_postgres_admin_url()}: {exc}".splitlines()[0]
+        _postgres_error = (
+            f"PostgreSQL not reachable at {_postgres_admin_url()}: {exc}".splitlines()[0]
+        )
         if _postgres_required():
             raise pytest.UsageError(
                 f"{_postgres_error}\nThe PostgreSQL suite is required here (CI or "

@@ -12,20 +12,25 @@ Three ways of loading the same rows into an empty copy of ``stg_listings``:
 Each is run ``--repeat`` times and the best time kept. Target: the upsert of new rows
 at least half the speed of plain COPY.
 
-    python -m bench.bench_upsert --rows 100000 --url postgresql://postgres@127.0.0.1/test
+    python -m bench.bench_upsert --rows 100000 --url postgresql://postgres@127.0.0.1/postgres
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import time
+from collections.abc import Iterator
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bench.common import record
+from ecqm.settings import normalise_database_url
 from ecqm.warehouse import migrate
 from ecqm.warehouse.bulk import upsert
 from ecqm.warehouse.engine import json_dumps, make_engine
@@ -65,14 +70,26 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
+@contextlib.contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A database of the benchmark's own on the server of ``server_url``, dropped after."""
+    admin_url = make_url(normalise_database_url(server_url))
+    if admin_url.get_backend_name() != "postgresql":
+        raise SystemExit("this benchmark compares against COPY: give a PostgreSQL URL")
+    name = f"ecqm_bench_{os.getpid()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 def run(url: str, n: int, repeat: int = 3) -> dict:
     engine = make_engine(url)
-    if engine.dialect.name != "postgresql":
-        raise SystemExit("this benchmark compares against COPY: give a PostgreSQL URL")
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS ecqm_bench CASCADE")
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
     migrate.upgrade(engine)
     rows = make_rows(n)
     columns = list(rows[0])
@@ -146,9 +163,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get(
+            "ECQM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="a PostgreSQL server to connect to; the benchmark creates and drops a database of its own",
+    )
     args = parser.parse_args(argv)
-    result = run(args.url, args.rows, args.repeat)
+    with scratch_database(args.url) as url:
+        result = run(url, args.rows, args.repeat)
     record("upsert_postgresql", result)
     r = result["rows_per_second"]
     print(f"bulk load of {args.rows:,} rows into stg_listings on PostgreSQL (rows/s):")

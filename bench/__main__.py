@@ -1,0 +1,24 @@
+"""``python -m bench``: run every benchmark and write bench/results.json."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import bench_upsert
+
+BENCHMARKS = [("bulk upsert (PostgreSQL)", bench_upsert.main)]
+
+
+def main() -> int:
+    failed = []
+    for name, run in BENCHMARKS:
+        print(f"== {name}")
+        if run([]) != 0:
+            failed.append(name)
+    if failed:
+        print(f"below target: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -140,12 +140,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from sqlalchemy.exc import OperationalError
+
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except OperationalError as exc:
+        url = _hide_password(settings.normalise_database_url(_url_of(args)))
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        print(f"ecqm: cannot use the database {url}: {reason}", file=sys.stderr)
+        return 1
+
+
+def _url_of(args: argparse.Namespace) -> str:
+    return getattr(args, "url", None) or settings.load().warehouse_url
 
 
 if __name__ == "__main__":

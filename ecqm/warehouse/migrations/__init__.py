@@ -1,0 +1,1 @@
+"""Alembic migrations of the ecqm warehouse (run through ecqm.warehouse.migrate)."""

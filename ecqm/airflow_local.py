@@ -63,6 +63,24 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> Any:
     return dag.test(run_conf=conf)
 
 
+def asset_events_of(dag_run: Any) -> dict[str, dict[str, Any]]:
+    """The Asset events a DAG run emitted: asset name → the event's ``extra``."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(
+            select(AssetModel.name, AssetEvent.extra)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(
+                AssetEvent.source_run_id == dag_run.run_id,
+                AssetEvent.source_dag_id == dag_run.dag_id,
+            )
+        ).all()
+    return {name: dict(extra or {}) for name, extra in rows}
+
+
 def standalone() -> int:
     """``airflow standalone`` with ecqm's DAGs and home (UI on http://localhost:8080)."""
     env = {**os.environ, **configure()}

@@ -34,16 +34,9 @@ def _reference_counts(url: str) -> dict[str, int]:
 
 
 def _asset_extras(dag_run) -> dict[str, dict]:
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
+    from ecqm.airflow_local import asset_events_of
 
-    with create_session() as session:
-        rows = session.execute(
-            select(AssetModel.name, AssetEvent.extra)
-            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetEvent.source_run_id == dag_run.run_id)
-        ).all()
-    return {name: extra for name, extra in rows}
+    return asset_events_of(dag_run)
 
 
 def test_prepares_the_warehouse_idempotently(airflow_db, database_url, monkeypatch):

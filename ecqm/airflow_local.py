@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from ecqm import settings as ecqm_settings
@@ -84,6 +85,8 @@ def asset_events_of(dag_run: Any) -> dict[str, dict[str, Any]]:
 def standalone() -> int:
     """``airflow standalone`` with ecqm's DAGs and home (UI on http://localhost:8080)."""
     env = {**os.environ, **configure()}
+    # standalone starts its components as `airflow …` found on PATH: use this environment's.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     s = ecqm_settings.load()
     print(f"Airflow home {s.airflow_home}; DAGs from {ecqm_settings.DAGS_FOLDER}")
     print(

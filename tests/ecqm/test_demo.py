@@ -18,7 +18,10 @@ pytestmark = pytest.mark.slow
 def _snapshot(url: str) -> dict[str, list]:
     engine = make_engine(url)
     with engine.connect() as conn:
-        snap = {t.name: sorted(map(tuple, conn.execute(select(t)).all()), key=repr) for t in REFERENCE_TABLES}
+        snap = {
+            t.name: sorted(map(tuple, conn.execute(select(t)).all()), key=repr)
+            for t in REFERENCE_TABLES
+        }
     engine.dispose()
     return snap
 
@@ -34,7 +37,10 @@ def test_demo_runs_twice_and_changes_nothing_the_second_time(database_url, tmp_p
     for _ in range(2):
         proc = subprocess.run(
             [sys.executable, "-m", "ecqm", "demo", "--products", "200"],
-            capture_output=True, text=True, env=env, timeout=600,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
         )
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         outputs.append(proc.stdout)

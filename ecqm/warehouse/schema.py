@@ -323,6 +323,44 @@ quarantine = Table(
     UniqueConstraint("table_name", "record_key", "rule", "run_id", name="uq_quarantine_natural"),
 )
 
+# ---------------------------------------------------------------------------- crawls
+# One row per crawl run (all its shards), and one per fetched response: the index of the
+# evidence archive, whose files are named by the body's SHA-256.
+crawl_runs = Table(
+    "crawl_runs",
+    metadata,
+    Column("crawl_run_id", String(64), primary_key=True),
+    Column("profile", String(64), nullable=False),
+    Column("partition_date", Date, nullable=False),
+    Column("shards", SmallInteger, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("retries", Integer, nullable=False),
+    Column("items", Json, nullable=False),
+    Column("errors", Json, nullable=False),
+    Column("loaded", Json, nullable=False),
+    Column("status", String(16), nullable=False),
+    _loaded_at(),
+)
+
+crawl_pages = Table(
+    "crawl_pages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("crawl_run_id", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    Column("content_type", String(128)),
+    Column("bytes", Integer, nullable=False),
+    Column("headers", Json),
+    UniqueConstraint("crawl_run_id", "url", "sha256", "status", name="uq_crawl_pages_natural"),
+    Index("ix_crawl_pages_sha256", "sha256"),
+)
+
 STAGING_TABLES = (stg_listings, stg_reviews, stg_complaints, stg_recalls)
 REFERENCE_TABLES = (ref_categories, ref_banned_terms, ref_regions, ref_labs)
 CORE_TABLES = (

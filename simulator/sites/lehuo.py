@@ -22,11 +22,10 @@ from .base import (
     wan,
     yuan,
 )
-from .market import cat_id, cat_index, enumeration, int_or_404, resolve_query
+from .market import cat_id, cat_index, enumeration, int_or_404, resolve_query, shop_page
 
 P = "lehuo"
 PAGE = 40
-SHOP_PAGE = 20
 REVIEW_PAGE = 10
 _AVAIL = {
     "有货": "https://schema.org/InStock",
@@ -240,18 +239,7 @@ def reviews_page(world: World, req: Request, id_text: str, page_text: str) -> Re
 
 
 def store(world: World, req: Request, id_text: str) -> Response:
-    s = world.shop_by_ext(P, int_or_404(id_text))
-    if s is None:
-        raise NotFound(id_text)
-    page = req.int_arg("page")
-    total = world.shop_listing_count(s)
-    pages = pages_for(total, SHOP_PAGE)
-    if page > pages:
-        raise NotFound("page")
-    keys = [
-        world.shop_listing_at(s, i)
-        for i in range((page - 1) * SHOP_PAGE, min(total, page * SHOP_PAGE))
-    ]
+    s, total, page, pages, keys = shop_page(world, P, req, id_text)
     cards = "".join(_card(world.listing(*k)) for k in keys)
     body = f"""<div class="store-head" data-store="{s.ext_id}"><h1>{esc(s.name)}</h1>
 <p>所在地：{s.city.province}{s.city.name} · 开店{rel_date(s.opened, world.clock)} · 店铺评分 {s.score}</p>

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..catalog import CATEGORIES, GROUP_KEYWORDS, GROUPS
 from ..layout import PLATFORMS, Enumeration
 from ..world import World
+from .base import NotFound, Request, pages_for
 
 _CAT_ID = {"youpin": (1315, 11), "lehuo": (50010000, 37), "pinjia": (100, 3)}
 
@@ -58,3 +61,26 @@ def int_or_404(text: str) -> int:
     if not text.isdigit():
         raise NotFound(text)
     return int(text)
+
+
+SHOP_PAGE = 20
+
+
+def shop_page(
+    world: World, platform: str, req: Request, id_text: str
+) -> tuple[Any, int, int, list]:
+    """The shop named in a shop-page URL, its listing count, the requested page, the page
+    count and the listing keys on that page; ``NotFound`` for an unknown shop or a page past the end."""
+    shop = world.shop_by_ext(platform, int_or_404(id_text))
+    if shop is None:
+        raise NotFound(id_text)
+    page = req.int_arg("page")
+    total = world.shop_listing_count(shop)
+    pages = pages_for(total, SHOP_PAGE)
+    if page > pages:
+        raise NotFound("page")
+    keys = [
+        world.shop_listing_at(shop, i)
+        for i in range((page - 1) * SHOP_PAGE, min(total, page * SHOP_PAGE))
+    ]
+    return shop, total, page, pages, keys

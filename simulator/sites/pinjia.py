@@ -22,11 +22,10 @@ from .base import (
     wan,
     yuan_short,
 )
-from .market import cat_id, cat_index, enumeration, int_or_404, resolve_query
+from .market import cat_id, cat_index, enumeration, int_or_404, resolve_query, shop_page
 
 P = "pinjia"
 PAGE = 20
-SHOP_PAGE = 20
 REVIEW_PAGE = 10
 
 
@@ -240,18 +239,7 @@ def reviews_api(world: World, req: Request) -> Response:
 
 
 def mall(world: World, req: Request, id_text: str) -> Response:
-    s = world.shop_by_ext(P, int_or_404(id_text))
-    if s is None:
-        raise NotFound(id_text)
-    page = req.int_arg("page")
-    total = world.shop_listing_count(s)
-    pages = pages_for(total, SHOP_PAGE)
-    if page > pages:
-        raise NotFound("page")
-    keys = [
-        world.shop_listing_at(s, i)
-        for i in range((page - 1) * SHOP_PAGE, min(total, page * SHOP_PAGE))
-    ]
+    s, total, page, pages, keys = shop_page(world, P, req, id_text)
     tiles = "".join(_tile(world.listing(*k)) for k in keys)
     body = (
         f'<div class="mall-head" data-mall="{s.ext_id}"><div class="mall-name">{esc(s.name)}</div>'

@@ -25,11 +25,10 @@ from .base import (
     q,
     yuan,
 )
-from .market import cat_id, cat_index, enumeration, int_or_404, resolve_query
+from .market import cat_id, cat_index, enumeration, int_or_404, resolve_query, shop_page
 
 P = "youpin"
 PAGE = 30
-SHOP_PAGE = 20
 REVIEW_PAGE = 10
 _AVAIL = {
     "有货": "https://schema.org/InStock",
@@ -264,18 +263,7 @@ fetch(url).then(function(r){{return r.json();}}).then(function(d){{box.querySele
 
 
 def shop(world: World, req: Request, id_text: str) -> Response:
-    s = world.shop_by_ext(P, int_or_404(id_text))
-    if s is None:
-        raise NotFound(id_text)
-    page = req.int_arg("page")
-    total = world.shop_listing_count(s)
-    pages = pages_for(total, SHOP_PAGE)
-    if page > pages:
-        raise NotFound("page")
-    keys = [
-        world.shop_listing_at(s, i)
-        for i in range((page - 1) * SHOP_PAGE, min(total, page * SHOP_PAGE))
-    ]
+    s, total, page, pages, keys = shop_page(world, P, req, id_text)
     cards = "".join(_card(world, world.listing(*k)) for k in keys)
     body = f"""<div class="shop-head" data-shop-id="{s.ext_id}">
 <h1 class="shop-name">{esc(s.name)}</h1>

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_upsert
+from bench import bench_crawl, bench_extract, bench_upsert
 
-BENCHMARKS = [("bulk upsert (PostgreSQL)", bench_upsert.main)]
+BENCHMARKS = [
+    ("bulk upsert (PostgreSQL)", bench_upsert.main),
+    ("listing extraction", bench_extract.main),
+    ("crawl against scrapy bench", bench_crawl.main),
+]
 
 
 def main() -> int:

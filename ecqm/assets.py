@@ -24,3 +24,11 @@ REFERENCE_ASSETS = {
     "ref_regions": REF_REGIONS,
     "ref_labs": REF_LABS,
 }
+
+STAGING_ASSETS = {
+    "stg_listings": warehouse_asset("stg_listings"),
+    "stg_reviews": warehouse_asset("stg_reviews"),
+    "stg_complaints": warehouse_asset("stg_complaints"),
+    "stg_recalls": warehouse_asset("stg_recalls"),
+}
+CRAWL_RUNS = warehouse_asset("crawl_runs")

@@ -102,13 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="run the pipeline on the simulated marketplace")
-    demo.add_argument("--products", type=int, default=5000, help="size of the simulated world")
+    demo.add_argument("--products", type=int, default=1000, help="size of the simulated world")
     demo.add_argument("--seed", type=int, default=20191001)
     demo.add_argument("--no-airflow", action="store_true", help="call the tasks directly")
     demo.set_defaults(func=_demo)
 
     up = sub.add_parser("up", help="start Airflow standalone with ecqm's DAGs (UI on :8080)")
     up.set_defaults(func=_up)
+
+    from crawlers.extract.cli import register as register_extract
+
+    register_extract(sub)
 
     sim = sub.add_parser("simulator", help="the simulated marketplace")
     from simulator.cli import register

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import random
 import re
 import time
@@ -22,6 +23,15 @@ from typing import Any
 from ecqm import settings as ecqm_settings
 
 PAGES_PER_KIND = 25
+DEMO_PRODUCTS = 1000
+# The demo crawls its own simulator on 127.0.0.1, so the profiles' politeness (a delay
+# of a second, two requests at a time: right for a real site) is relaxed for it.
+LOCAL_CRAWL_SETTINGS = {
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+}
 
 
 @dataclass
@@ -97,16 +107,115 @@ def _planted(truth: dict[str, Any], listings: list[dict[str, Any]]) -> dict[str,
     }
 
 
+def _crawl_everything(total: int, use_airflow: bool) -> list[str]:
+    """Run every enabled crawl DAG once (or its tasks directly); the profiles that failed."""
+    from ecqm.crawl_profiles import profile_summaries
+
+    failed = []
+    profiles = [p for p in profile_summaries() if p.enabled]
+    names = ", ".join(f"crawl_{p.name}" for p in profiles)
+    _step(5, total, f"crawling the simulator through {len(profiles)} DAGs: {names}")
+    print("      (politeness relaxed for the local simulator: ECQM_CRAWL_SETTINGS)")
+    for profile in profiles:
+        started = time.perf_counter()
+        state, new_rows = (
+            _crawl_with_airflow(profile.name) if use_airflow else _crawl_directly(profile)
+        )
+        note = "new rows published" if new_rows else "nothing new, no downstream work"
+        seconds = time.perf_counter() - started
+        print(f"      crawl_{profile.name:14s} {state:8s} {seconds:6.1f} s  ({note})")
+        if state != "success":
+            failed.append(profile.name)
+    return failed
+
+
+def _crawl_with_airflow(profile: str) -> tuple[str, bool]:
+    from ecqm import airflow_local
+
+    run = airflow_local.run_dag(f"crawl_{profile}")
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    return run.state, states.get("publish") == "success"
+
+
+def _crawl_directly(profile: Any) -> tuple[str, bool]:
+    import datetime as dt
+
+    from ecqm.crawl import crawl_shard, load_run, plan_shards
+
+    specs = plan_shards(profile.name, dt.datetime.now(dt.UTC), profile.default_shards)
+    for spec in specs:
+        crawl_shard(spec)
+    loaded = load_run(specs[0], ecqm_settings.load().warehouse_url)
+    return "success", loaded["new_rows"] > 0
+
+
+def collected_by_source(warehouse_url: str) -> dict[str, dict[str, set[str]]]:
+    """Distinct external ids in staging: kind → source (platform for listings and reviews) → ids."""
+    from sqlalchemy import select
+
+    from ecqm.warehouse.engine import make_engine
+    from ecqm.warehouse.schema import stg_complaints, stg_listings, stg_recalls, stg_reviews
+
+    engine = make_engine(warehouse_url)
+    out: dict[str, dict[str, set[str]]] = {}
+    queries = {
+        "listings": select(stg_listings.c.platform, stg_listings.c.external_id),
+        "reviews": select(stg_reviews.c.platform, stg_reviews.c.external_id),
+        "complaints": select(stg_complaints.c.source, stg_complaints.c.complaint_number),
+        "recalls": select(stg_recalls.c.source, stg_recalls.c.recall_number),
+    }
+    with engine.connect() as conn:
+        for kind, query in queries.items():
+            for source, key in conn.execute(query.distinct()):
+                out.setdefault(kind, {}).setdefault(source, set()).add(key)
+    engine.dispose()
+    return out
+
+
+def planted_ids(truth: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
+    """The same shape as :func:`collected_by_source`, from the planted truth."""
+    out: dict[str, dict[str, set[str]]] = {
+        "listings": {},
+        "reviews": {},
+        "complaints": {},
+        "recalls": {},
+    }
+    for product in truth["products"]:
+        for lst in product["listings"]:
+            out["listings"].setdefault(lst["platform"], set()).add(lst["id"])
+            for review in lst.get("reviews", []):
+                out["reviews"].setdefault(lst["platform"], set()).add(review["id"])
+    for c in truth["complaints"]:
+        out["complaints"].setdefault("tousu", set()).add(c["number"])
+    for r in truth["recalls"]:
+        source = {"eu_safety_gate": "safety_gate"}.get(r["source"], r["source"])
+        out["recalls"].setdefault(source, set()).add(r["number"])
+    return out
+
+
+def coverage_lines(collected: dict[str, dict[str, set[str]]], truth: dict[str, Any]) -> list[str]:
+    lines = []
+    for kind, by_source in planted_ids(truth).items():
+        for source, wanted in sorted(by_source.items()):
+            got = collected.get(kind, {}).get(source, set())
+            found = len(wanted & got)
+            share = found / len(wanted) if wanted else 1.0
+            lines.append(
+                f"{kind:10s} {source:12s} {len(got):>8,} collected, {found:,} of {len(wanted):,} planted ({share:.1%})"
+            )
+    return lines
+
+
 def _step(n: int, total: int, text: str) -> None:
     print(f"[{n}/{total}] {text}", flush=True)
 
 
-def run_demo(products: int = 5000, seed: int = 20191001, use_airflow: bool = True) -> int:
+def run_demo(products: int = DEMO_PRODUCTS, seed: int = 20191001, use_airflow: bool = True) -> int:
     # Airflow's in-process runner imports FastAPI's test client, which warns about httpx.
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     s = ecqm_settings.load()
     started = time.perf_counter()
-    total = 4
+    total = 6
     print(f"ecqm demo — home {s.home}, warehouse {s.warehouse_url}\n", flush=True)
 
     from ecqm import airflow_local
@@ -149,19 +258,29 @@ def run_demo(products: int = 5000, seed: int = 20191001, use_airflow: bool = Tru
             total,
             f"simulated marketplace serving {server.base_url} ({products:,} products, seed {seed})",
         )
-        truth = json.loads("".join(iter_truth(world, reviews=False)))
+        truth = json.loads("".join(iter_truth(world, reviews=True)))
         check = check_simulator(server.base_url, truth, s.user_agent, seed)
-    sites = ", ".join(f"{site} {n}" for site, n in sorted(check.by_site.items()))
-    if check.failures:
-        _step(4, total, f"simulator check FAILED on {len(check.failures)} of {check.pages} pages:")
-        for failure in check.failures[:20]:
-            print(f"      {failure}")
-        return 1
-    _step(
-        4,
-        total,
-        f"simulator checked: {check.pages} pages fetched over HTTP ({sites}), all match the planted truth",
-    )
+        sites = ", ".join(f"{site} {n}" for site, n in sorted(check.by_site.items()))
+        if check.failures:
+            _step(
+                4, total, f"simulator check FAILED on {len(check.failures)} of {check.pages} pages:"
+            )
+            for failure in check.failures[:20]:
+                print(f"      {failure}")
+            return 1
+        _step(
+            4,
+            total,
+            f"simulator checked: {check.pages} pages fetched over HTTP ({sites}), all match the planted truth",
+        )
+        os.environ["ECQM_SIMULATOR_URL"] = server.base_url
+        os.environ.setdefault("ECQM_CRAWL_SETTINGS", json.dumps(LOCAL_CRAWL_SETTINGS))
+        if _crawl_everything(total, use_airflow):
+            return 1
+    collected = collected_by_source(s.warehouse_url)
+    _step(6, total, "staging now holds, per source (against the planted truth):")
+    for line in coverage_lines(collected, truth):
+        print(f"      {line}")
     print("\nPlanted in the simulated world (what later stages must find):")
     for name, n in check.planted.items():
         print(f"      {name:40s} {n:>7,}")

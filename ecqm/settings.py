@@ -8,10 +8,12 @@ or, inside Airflow, from connections (the ``ecqm_warehouse`` connection wins ove
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = PROJECT_ROOT / "dags"
@@ -29,6 +31,7 @@ class Settings:
     airflow_home: Path
     user_agent: str
     simulator_url: str | None
+    crawl_settings: dict[str, Any]
 
     @property
     def evidence_dir(self) -> Path:
@@ -84,7 +87,23 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         airflow_home=Path(env.get("AIRFLOW_HOME") or home / "airflow"),
         user_agent=env.get("ECQM_USER_AGENT") or DEFAULT_USER_AGENT,
         simulator_url=env.get("ECQM_SIMULATOR_URL") or None,
+        crawl_settings=_json_object(env, "ECQM_CRAWL_SETTINGS"),
     )
+
+
+def _json_object(env: Mapping[str, str], name: str) -> dict[str, Any]:
+    text = env.get(name)
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{name} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"{name} must be a JSON object of Scrapy settings, got {type(value).__name__}"
+        )
+    return value
 
 
 def warehouse_url_for_task(environ: Mapping[str, str] | None = None) -> str:

@@ -19,6 +19,8 @@ from .world import World, listing_path, shop_path
 
 FORMAT = "ecqm-simulator-truth"
 VERSION = 1
+# Stock words shown on the pages, as schema.org ItemAvailability terms.
+AVAILABILITY = {"有货": "InStock", "无货": "OutOfStock", "预售": "PreOrder"}
 
 
 def _dump(obj: Any) -> str:
@@ -132,6 +134,10 @@ def listing_record(
         "model_text": lst.model_text,
         "price_fen": lst.price_fen,
         "list_price_fen": lst.list_price_fen,
+        "currency": "CNY",
+        "sku": str(lst.ext_id),
+        "stock": lst.stock,
+        "availability": AVAILABILITY[lst.stock],
         "counterfeit": lst.counterfeit,
         "ring": lst.shop.ring,
         "banned_terms": [{"term": t, "where": w} for t, w in lst.banned_terms],

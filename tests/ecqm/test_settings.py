@@ -63,3 +63,15 @@ def test_outside_a_task_the_variable_is_used(monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_ECQM_WAREHOUSE", raising=False)
     url = settings.warehouse_url_for_task({"ECQM_WAREHOUSE_URL": "sqlite:////tmp/w.db"})
     assert url == "sqlite:////tmp/w.db"
+
+
+def test_crawl_settings_are_a_json_object():
+    assert settings.load({}).crawl_settings == {}
+    got = settings.load(
+        {"ECQM_CRAWL_SETTINGS": '{"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": false}'}
+    )
+    assert got.crawl_settings == {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+    with pytest.raises(ValueError, match="ECQM_CRAWL_SETTINGS is not valid JSON"):
+        settings.load({"ECQM_CRAWL_SETTINGS": "{DOWNLOAD_DELAY: 0}"})
+    with pytest.raises(ValueError, match="must be a JSON object"):
+        settings.load({"ECQM_CRAWL_SETTINGS": "[1, 2]"})

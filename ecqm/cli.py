@@ -84,7 +84,9 @@ def _hide_password(url: str) -> str:
 def _demo(args: argparse.Namespace) -> int:
     from ecqm.demo import run_demo
 
-    return run_demo(products=args.products, seed=args.seed, use_airflow=not args.no_airflow)
+    return run_demo(
+        products=args.products, seed=args.seed, use_airflow=not args.no_airflow, port=args.port
+    )
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -104,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the pipeline on the simulated marketplace")
     demo.add_argument("--products", type=int, default=1000, help="size of the simulated world")
     demo.add_argument("--seed", type=int, default=20191001)
+    demo.add_argument(
+        "--port", type=int, default=8800, help="where the simulator listens (127.0.0.1)"
+    )
     demo.add_argument("--no-airflow", action="store_true", help="call the tasks directly")
     demo.set_defaults(func=_demo)
 

@@ -24,6 +24,7 @@ from ecqm import settings as ecqm_settings
 
 PAGES_PER_KIND = 25
 DEMO_PRODUCTS = 1000
+DEMO_PORT = 8800
 # The demo crawls its own simulator on 127.0.0.1, so the profiles' politeness (a delay
 # of a second, two requests at a time: right for a real site) is relaxed for it.
 LOCAL_CRAWL_SETTINGS = {
@@ -210,7 +211,12 @@ def _step(n: int, total: int, text: str) -> None:
     print(f"[{n}/{total}] {text}", flush=True)
 
 
-def run_demo(products: int = DEMO_PRODUCTS, seed: int = 20191001, use_airflow: bool = True) -> int:
+def run_demo(
+    products: int = DEMO_PRODUCTS,
+    seed: int = 20191001,
+    use_airflow: bool = True,
+    port: int = DEMO_PORT,
+) -> int:
     # Airflow's in-process runner imports FastAPI's test client, which warns about httpx.
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     s = ecqm_settings.load()
@@ -252,7 +258,17 @@ def run_demo(products: int = DEMO_PRODUCTS, seed: int = 20191001, use_airflow: b
     from simulator.world import World
 
     world = World(products=products, seed=seed)
-    with SimulatorServer(world) as server:
+    # A stable address, as a real site has: page URLs are part of what is collected, so a
+    # new port would make every record look changed on the next run.
+    server = SimulatorServer(world, port=port)
+    try:
+        server.start()
+    except OSError as exc:
+        print(
+            f"cannot serve the simulator on port {port} ({exc.strerror}); pick another with --port"
+        )
+        return 1
+    try:
         _step(
             3,
             total,
@@ -277,6 +293,8 @@ def run_demo(products: int = DEMO_PRODUCTS, seed: int = 20191001, use_airflow: b
         os.environ.setdefault("ECQM_CRAWL_SETTINGS", json.dumps(LOCAL_CRAWL_SETTINGS))
         if _crawl_everything(total, use_airflow):
             return 1
+    finally:
+        server.stop()
     collected = collected_by_source(s.warehouse_url)
     _step(6, total, "staging now holds, per source (against the planted truth):")
     for line in coverage_lines(collected, truth):

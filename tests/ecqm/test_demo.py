@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
 
@@ -10,9 +12,17 @@ import pytest
 from sqlalchemy import select
 
 from ecqm.warehouse.engine import make_engine
-from ecqm.warehouse.schema import REFERENCE_TABLES
+from ecqm.warehouse.schema import REFERENCE_TABLES, STAGING_TABLES
+
+SNAPSHOT_TABLES = (*REFERENCE_TABLES, *STAGING_TABLES)
 
 pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _snapshot(url: str) -> dict[str, list]:
@@ -34,9 +44,10 @@ def test_demo_runs_twice_and_changes_nothing_the_second_time(database_url, tmp_p
         "AIRFLOW_HOME": str(tmp_path / "home" / "airflow"),
     }
     outputs, snapshots = [], []
+    port = _free_port()
     for _ in range(2):
         proc = subprocess.run(
-            [sys.executable, "-m", "ecqm", "demo", "--products", "200"],
+            [sys.executable, "-m", "ecqm", "demo", "--products", "150", "--port", str(port)],
             capture_output=True,
             text=True,
             env=env,
@@ -54,4 +65,10 @@ def test_demo_runs_twice_and_changes_nothing_the_second_time(database_url, tmp_p
         assert f"{site} " in first.split("pages fetched over HTTP")[1].splitlines()[0]
     assert "products with a defective batch" in first
     assert snapshots[0] == snapshots[1]
+    crawled = [line for line in first.splitlines() if line.strip().startswith("crawl_")]
+    assert len(crawled) >= 5 and all(" success " in line for line in crawled)
+    again = [line for line in second.splitlines() if line.strip().startswith("crawl_")]
+    assert again and all("nothing new" in line for line in again), again
+    shares = [float(m) for m in re.findall(r"\(([\d.]+)%\)", first)]
+    assert len(shares) >= 10 and min(shares) >= 99.0, first
     assert (tmp_path / "home" / "airflow" / "airflow.db").exists()

@@ -118,12 +118,14 @@ def test_complaints_crawl_twice_is_complete_and_quiet_the_second_time(
 
 
 @pytest.mark.slow
-def test_marketplace_crawl_collects_listings_and_reviews(airflow_db, crawl_env, simulator):
+def test_marketplace_crawl_twice_is_complete_without_duplicates(airflow_db, crawl_env, simulator):
     from ecqm.airflow_local import run_dag
 
     _, truth = simulator
     run = run_dag("crawl_lehuo", conf={"shards": 2})
     assert run.state == "success", _states(run)
+    again = run_dag("crawl_lehuo", conf={"shards": 2})
+    assert again.state == "success" and _states(again)["publish"] == "skipped"
     listings = {
         x["id"] for p in truth["products"] for x in p["listings"] if x["platform"] == "lehuo"
     }
@@ -149,8 +151,10 @@ def test_marketplace_crawl_collects_listings_and_reviews(airflow_db, crawl_env, 
             select(func.count(distinct(stg_listings.c.external_id)))
         ).scalar_one()
         listing_rows = conn.execute(select(func.count()).select_from(stg_listings)).scalar_one()
-        shards = conn.execute(select(crawl_runs.c.shards)).scalar_one()
+        review_rows = conn.execute(select(func.count()).select_from(stg_reviews)).scalar_one()
+        shards = set(conn.execute(select(crawl_runs.c.shards)).scalars())
     assert len(listings & got_listings) >= 0.99 * len(listings)
     assert len(reviews & got_reviews) >= 0.99 * len(reviews)
-    assert listing_rows == distinct_keys, "a listing was staged twice within one crawl"
-    assert shards == 2
+    assert listing_rows == distinct_keys, "a listing was staged twice"
+    assert review_rows == len(got_reviews), "a review was staged twice"
+    assert shards == {2}

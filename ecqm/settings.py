@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ class Settings:
     user_agent: str
     simulator_url: str | None
     crawl_settings: dict[str, Any]
+    pii_salt_env: str | None = None
 
     @property
     def evidence_dir(self) -> Path:
@@ -44,6 +46,23 @@ class Settings:
     @property
     def outbox_dir(self) -> Path:
         return self.home / "outbox"
+
+    def pii_salt(self) -> bytes:
+        """The salt for pseudonymising personal data: ``ECQM_PII_SALT``, or else a random
+        salt made once for this ``ECQM_HOME`` and kept in ``secrets/pii_salt`` (mode 0600),
+        so the same person gets the same pseudonym on every run of one installation."""
+        if self.pii_salt_env:
+            return self.pii_salt_env.encode("utf-8")
+        path = self.home / "secrets" / "pii_salt"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        salt = path.read_text().strip()
+        if len(salt) < 32:
+            raise ValueError(f"{path} holds a salt of {len(salt)} characters; it needs at least 32")
+        return salt.encode("utf-8")
 
     @property
     def is_sqlite(self) -> bool:
@@ -88,6 +107,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         user_agent=env.get("ECQM_USER_AGENT") or DEFAULT_USER_AGENT,
         simulator_url=env.get("ECQM_SIMULATOR_URL") or None,
         crawl_settings=_json_object(env, "ECQM_CRAWL_SETTINGS"),
+        pii_salt_env=env.get("ECQM_PII_SALT") or None,
     )
 
 

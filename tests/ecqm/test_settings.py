@@ -75,3 +75,19 @@ def test_crawl_settings_are_a_json_object():
         settings.load({"ECQM_CRAWL_SETTINGS": "{DOWNLOAD_DELAY: 0}"})
     with pytest.raises(ValueError, match="must be a JSON object"):
         settings.load({"ECQM_CRAWL_SETTINGS": "[1, 2]"})
+
+
+def test_pii_salt_comes_from_the_environment_or_a_private_file(tmp_path):
+    assert (
+        settings.load({"ECQM_HOME": str(tmp_path), "ECQM_PII_SALT": "x" * 40}).pii_salt()
+        == b"x" * 40
+    )
+    s = settings.load({"ECQM_HOME": str(tmp_path)})
+    first = s.pii_salt()
+    assert len(first) == 64 and first == settings.load({"ECQM_HOME": str(tmp_path)}).pii_salt()
+    path = tmp_path / "secrets" / "pii_salt"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert settings.load({"ECQM_HOME": str(tmp_path / "other")}).pii_salt() != first
+    path.write_text("short")
+    with pytest.raises(ValueError, match="needs at least 32"):
+        s.pii_salt()

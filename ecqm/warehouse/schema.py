@@ -226,10 +226,16 @@ listings = Table(
     Column("ccc_number", String(32)),
     Column("producer_name", String(256)),
     Column("origin", String(128)),
+    Column("gtin", String(14)),
+    Column("category_method", String(8)),
+    Column("category_confidence", Float),
     Column("attributes", Json),
     Column("first_seen_at", UTCDateTime(), nullable=False),
     Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("staging_id", Id),
     UniqueConstraint("platform", "external_id", name="uq_listings_natural"),
+    Index("ix_listings_product_id", "product_id"),
+    Index("ix_listings_shop_id", "shop_id"),
 )
 
 listing_snapshots = Table(
@@ -256,6 +262,7 @@ reviews = Table(
     Column("platform", String(32), nullable=False),
     Column("external_id", String(128), nullable=False),
     Column("listing_id", Id, ForeignKey("listings.id")),
+    Column("listing_external_id", String(128)),
     Column("rating", Float),
     Column("text", Text),
     Column("author_hash", String(64)),
@@ -263,7 +270,9 @@ reviews = Table(
     Column("spam_cluster_id", String(64)),
     Column("attributes", Json),
     Column("fetched_at", UTCDateTime(), nullable=False),
+    Column("staging_id", Id),
     UniqueConstraint("platform", "external_id", name="uq_reviews_natural"),
+    Index("ix_reviews_listing_id", "listing_id"),
 )
 
 complaints = Table(
@@ -274,8 +283,10 @@ complaints = Table(
     Column("complaint_number", String(64), nullable=False),
     Column("title", Text),
     Column("respondent", String(256)),
+    Column("platform", String(32)),
     Column("shop_id", Id, ForeignKey("shops.id")),
     Column("listing_id", Id, ForeignKey("listings.id")),
+    Column("listing_url", Text),
     Column("problem", Text),
     Column("demand", Text),
     Column("amount_fen", BigInteger),
@@ -285,6 +296,7 @@ complaints = Table(
     Column("steps", Json),
     Column("attributes", Json),
     Column("fetched_at", UTCDateTime(), nullable=False),
+    Column("staging_id", Id),
     UniqueConstraint("source", "complaint_number", name="uq_complaints_natural"),
 )
 
@@ -305,6 +317,7 @@ recalls = Table(
     Column("url", Text),
     Column("attributes", Json),
     Column("fetched_at", UTCDateTime(), nullable=False),
+    Column("staging_id", Id),
     UniqueConstraint("source", "recall_number", name="uq_recalls_natural"),
 )
 
@@ -321,6 +334,55 @@ quarantine = Table(
     Column("payload", Json),
     _loaded_at(),
     UniqueConstraint("table_name", "record_key", "rule", "run_id", name="uq_quarantine_natural"),
+)
+
+# ------------------------------------------------------------------------ processing
+# What each staging → core run did: the high-water mark per staging table (the last
+# staging row id taken into core), the reconciliation of every staging row taken in
+# (core row, merged into another, or quarantined), and data-quality results.
+process_watermarks = Table(
+    "process_watermarks",
+    metadata,
+    Column("staging_table", String(64), primary_key=True),
+    Column("last_staging_id", Id, nullable=False),
+    Column("run_id", String(128), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+process_runs = Table(
+    "process_runs",
+    metadata,
+    Column("run_id", String(128), primary_key=True),
+    Column("staging_table", String(64), primary_key=True),
+    Column("first_staging_id", Id),
+    Column("last_staging_id", Id),
+    Column("rows_in", Integer, nullable=False),
+    Column("to_core", Integer, nullable=False),
+    Column("merged", Integer, nullable=False),
+    Column("quarantined", Integer, nullable=False),
+    Column("core_inserted", Integer, nullable=False),
+    Column("core_updated", Integer, nullable=False),
+    Column("balanced", Boolean, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=False),
+)
+
+dq_results = Table(
+    "dq_results",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("run_id", String(128), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("suite", String(128), nullable=False),
+    Column("expectation", String(256), nullable=False),
+    Column("column_name", String(64)),
+    Column("success", Boolean, nullable=False),
+    Column("element_count", Integer, nullable=False),
+    Column("unexpected_count", Integer, nullable=False),
+    Column("unexpected_percent", Float),
+    Column("observed", Json),
+    Column("checked_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("run_id", "table_name", "expectation", name="uq_dq_results_natural"),
 )
 
 # ---------------------------------------------------------------------------- crawls
@@ -373,3 +435,4 @@ CORE_TABLES = (
     recalls,
     quarantine,
 )
+PROCESS_TABLES = (process_watermarks, process_runs, dq_results)

@@ -8,7 +8,13 @@ from sqlalchemy import inspect
 
 from ecqm.warehouse import migrate
 from ecqm.warehouse.engine import make_engine
-from ecqm.warehouse.schema import CORE_TABLES, REFERENCE_TABLES, STAGING_TABLES, metadata
+from ecqm.warehouse.schema import (
+    CORE_TABLES,
+    PROCESS_TABLES,
+    REFERENCE_TABLES,
+    STAGING_TABLES,
+    metadata,
+)
 
 
 def _schema_snapshot(engine) -> dict:
@@ -42,7 +48,7 @@ def test_upgrade_creates_every_table_and_matches_the_code(database_url):
     status = migrate.upgrade(engine)
     assert status.before is None and status.after == migrate.head_revision() and status.changed
     tables = set(inspect(engine).get_table_names())
-    expected = {t.name for t in (*STAGING_TABLES, *REFERENCE_TABLES, *CORE_TABLES)}
+    expected = {t.name for t in (*STAGING_TABLES, *REFERENCE_TABLES, *CORE_TABLES, *PROCESS_TABLES)}
     assert expected <= tables
     assert _diff_with_code(engine) == [], "migrations and ecqm.warehouse.schema disagree"
     engine.dispose()

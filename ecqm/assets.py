@@ -32,3 +32,16 @@ STAGING_ASSETS = {
     "stg_recalls": warehouse_asset("stg_recalls"),
 }
 CRAWL_RUNS = warehouse_asset("crawl_runs")
+
+CORE_ASSETS = {
+    table: warehouse_asset(table)
+    for table in (
+        "shops",
+        "products",
+        "listings",
+        "listing_snapshots",
+        "reviews",
+        "complaints",
+        "recalls",
+    )
+}

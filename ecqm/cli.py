@@ -55,6 +55,38 @@ def _warehouse_load_reference(args: argparse.Namespace) -> int:
     return 0
 
 
+def _process(args: argparse.Namespace, *, rebuild: bool) -> int:
+    import datetime as dt
+
+    from transforms.core import TableBreakage, tasks
+
+    url = args.url or settings.load().warehouse_url
+    run_id = args.run_id or ("rebuild" if rebuild else "manual") + dt.datetime.now(dt.UTC).strftime(
+        "__%Y%m%dT%H%M%SZ"
+    )
+    try:
+        report = (tasks.rebuild if rebuild else tasks.process)(url, run_id)
+    except TableBreakage as exc:
+        print(f"ecqm: run {run_id} finished but a table looks broken: {exc}", file=sys.stderr)
+        return 2
+    for stg, t in report["tables"].items():
+        print(
+            f"{stg:15} in {t['rows_in']:>8,}  core {t['to_core']:>8,}  merged {t['merged']:>7,}"
+            f"  quarantined {t['quarantined']:>6,}  {'balanced' if t['balanced'] else 'NOT BALANCED'}"
+        )
+    if not report["tables"]:
+        print("nothing new in staging")
+    print("core now: " + ", ".join(f"{k} {v:,}" for k, v in report["core_counts"].items()))
+    print(f"spam review clusters: {report['spam_flagged']:,} reviews flagged")
+    problems = tasks.check_reconciliation(url, run_id)
+    for p in problems:
+        print(f"ecqm: reconciliation: {p}", file=sys.stderr)
+    if report["data_docs"]:
+        print(f"data docs: {report['data_docs']}")
+    print(f"run {run_id}")
+    return 1 if problems else 0
+
+
 def _describe(result: object) -> str:
     if isinstance(result, dict):
         return ", ".join(f"{k} {v}" for k, v in result.items())
@@ -141,6 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url")
     p.add_argument("--data-dir", help="folder with the YAML files (default: the shipped ones)")
     p.set_defaults(func=_warehouse_load_reference)
+
+    p = wh_sub.add_parser(
+        "rebuild-core", help="empty the core tables and rebuild them from staging"
+    )
+    p.add_argument("--url")
+    p.add_argument("--run-id", help="run id recorded in process_runs (default rebuild__<time>)")
+    p.set_defaults(func=lambda a: _process(a, rebuild=True))
+
+    p = sub.add_parser("process", help="take new staging rows into the core tables")
+    p.add_argument("--url", help="database URL (default ECQM_WAREHOUSE_URL)")
+    p.add_argument("--run-id", help="run id recorded in process_runs (default manual__<time>)")
+    p.set_defaults(func=lambda a: _process(a, rebuild=False))
 
     s = sub.add_parser("settings", help="print the effective settings")
     s.set_defaults(func=_settings)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -30,7 +31,7 @@ from transforms.pii import pseudonymise, scrub_text
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 MAX_TEXT = 20_000
-_GTIN = re.compile(r"^\d{8}$|^\d{12,14}$")
+_GTIN = re.compile(r"^[0-9]{8}$|^[0-9]{12,14}$")
 _STATUS = {
     "已完成": "resolved",
     "已解决": "resolved",
@@ -149,7 +150,7 @@ def gtin(value: Any) -> str | None:
     reason to lose the row)."""
     if value is None:
         return None
-    digits = re.sub(r"[\s-]", "", str(value))
+    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", str(value)))
     if not _GTIN.match(digits):
         return None
     body, check = digits[:-1], int(digits[-1])

@@ -271,6 +271,17 @@ def _q(
     }
 
 
+def _scrub_quarantine(rows: list[dict[str, Any]], salt: bytes) -> None:
+    """A refused value can be personal data (a malformed phone field): quarantine keeps
+    the reason and the value a person needs to fix the source, never the person."""
+    from transforms.pii import scrub_text
+
+    for q in rows:
+        for k in ("value", "reason"):
+            if q[k]:
+                q[k] = scrub_text(q[k], salt=salt).text
+
+
 def _q_error(core: str, stg: str, row: Mapping[str, Any], exc: RecordError, run_id: str):
     return _q(core, stg, row["id"], exc.rule, f"{stg} id {row['id']}: {exc}", exc.value, run_id)
 
@@ -760,6 +771,7 @@ def process_staging(
                 chunk.report.first_staging_id = rows[0]["id"]
                 chunk.report.last_staging_id = rows[-1]["id"]
                 if chunk.quarantine:
+                    _scrub_quarantine(chunk.quarantine, salt)
                     upsert(
                         conn, quarantine, chunk.quarantine, update=("reason", "value", "payload")
                     )

@@ -30,6 +30,10 @@ class ListingUrls:
             )
         )
 
+    def platforms(self) -> set[str]:
+        """Every platform a marketplace profile crawls (enabled or not)."""
+        return {platform for platform, _ in self.patterns}
+
     def match(self, url: str) -> tuple[str, str] | None:
         """``(platform, listing external id)``, or ``None`` when no profile (or more than
         one platform) claims the URL."""

@@ -190,7 +190,7 @@ class Services:
         self.kit = Toolkit(salt=salt, categorise=self._categorise, listing_of_url=self.urls.match)
         self.resolver = _load_resolver(conn)
         self.product_seen: dict[str, tuple[dt.datetime, dt.datetime]] = {}
-        self.quality = Quality(run_id, self.category_codes)
+        self.quality = Quality(run_id, self.category_codes, self.urls.platforms())
 
     def _categorise(
         self, path: Sequence[str], title: str | None
@@ -213,10 +213,13 @@ def _load_resolver(conn: Connection) -> Any:
 class Quality:
     """Data-quality rules per core table, results gathered over the run's chunks."""
 
-    def __init__(self, run_id: str, category_codes: set[str]) -> None:
+    def __init__(self, run_id: str, category_codes: set[str], platforms: set[str]) -> None:
         self.run_id = run_id
-        self.reference = {"category_code": category_codes}
+        self.reference = {"category_code": category_codes, "platform": platforms}
         self.results: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
+        # Table-level checks made by the pipeline itself (row counts against the last
+        # run): stored with the rest, not rendered as GX expectations.
+        self.table_results: list[list[dict[str, Any]]] = []
         self.failures = 0
 
     def check(
@@ -243,7 +246,10 @@ class Quality:
     def combined(self) -> dict[str, list[dict[str, Any]]]:
         from transforms.quality import combine_results
 
-        return {t: combine_results(chunks) for t, chunks in self.results.items()}
+        return {
+            t: combine_results(r for chunk in chunks for r in chunk)
+            for t, chunks in self.results.items()
+        }
 
 
 # ------------------------------------------------------------------------ quarantine
@@ -355,11 +361,13 @@ def _listings_chunk(conn: Connection, rows: list[dict], sv: Services) -> ChunkRe
             res.quarantine.append(_q_error("listings", stg, row, exc, run_id))
     # Data quality on each version (snapshot and listing fields) before anything is written.
     bad: set[int] = set()
+    # Listing ids do not exist yet: each listing gets a stand-in number for the checks,
+    # so "one snapshot per listing and time" is still checked within the chunk.
+    stand_in: dict[tuple, int] = {}
     snap_rows = [
         {
             **p.snapshot,
-            "platform": r["platform"],
-            "external_id": r["external_id"],
+            "listing_id": stand_in.setdefault((r["platform"], r["external_id"]), len(stand_in) + 1),
             "staging_id": r["id"],
         }
         for r, p in parts
@@ -368,13 +376,25 @@ def _listings_chunk(conn: Connection, rows: list[dict], sv: Services) -> ChunkRe
         sid = int(key)
         bad.add(sid)
         res.quarantine.extend(_q_dq("listing_snapshots", stg, sid, f, run_id, key) for f in fails)
-    listing_rows = [p.listing for r, p in parts if r["id"] not in bad]
-    for key, fails in sv.quality.check(
-        "listings", [_flat(x) for x in listing_rows], ["staging_id"]
-    ).items():
-        sid = int(key)
-        bad.add(sid)
-        res.quarantine.extend(_q_dq("listings", stg, sid, f, run_id, key) for f in fails)
+    # The listing as it will stand (the newest surviving version of each key) is
+    # checked once; when it fails, every version of it in the chunk is quarantined.
+    survivors = [(r, p) for r, p in parts if r["id"] not in bad]
+    newest_version: dict[tuple, dict] = {}
+    for _, p in survivors:
+        li = p.listing
+        k = (li["platform"], li["external_id"])
+        if k not in newest_version or _version(li, "last_seen_at") >= _version(
+            newest_version[k], "last_seen_at"
+        ):
+            newest_version[k] = li
+    failing = sv.quality.check(
+        "listings", [_flat(x) for x in newest_version.values()], ["platform", "external_id"]
+    )
+    for r, _ in survivors:
+        k = _key_text((r["platform"], r["external_id"]))
+        if k in failing:
+            bad.add(r["id"])
+            res.quarantine.extend(_q_dq("listings", stg, r["id"], f, run_id, k) for f in failing[k])
     parts = [(r, p) for r, p in parts if r["id"] not in bad]
 
     # Products: resolve each surviving version in staging order.
@@ -575,16 +595,23 @@ def _simple_chunk(
             built.append(build(row, sv.kit))
         except RecordError as exc:
             res.quarantine.append(_q_error(table.name, stg, row, exc, run_id))
-    bad: set[int] = set()
-    for k, fails in sv.quality.check(table.name, [_flat(b) for b in built], ["staging_id"]).items():
-        bad.add(int(k))
-        res.quarantine.extend(_q_dq(table.name, stg, int(k), f, run_id, k) for f in fails)
-    built = [b for b in built if b["staging_id"] not in bad]
     built.sort(key=lambda b: _version(b, "fetched_at"))
     folded: dict[tuple, dict] = {}
     for b in built:
         k = tuple(b[c] for c in key)
         folded[k] = fold(folded[k], b) if fold and k in folded else b
+    # The record as it will stand is checked once; when it fails, every version of it
+    # in the chunk is quarantined with the reason.
+    failing = sv.quality.check(table.name, [_flat(b) for b in folded.values()], list(key))
+    if failing:
+        for b in built:
+            k = _key_text(tuple(b[c] for c in key))
+            if k in failing:
+                res.quarantine.extend(
+                    _q_dq(table.name, stg, b["staging_id"], f, run_id, k) for f in failing[k]
+                )
+        built = [b for b in built if _key_text(tuple(b[c] for c in key)) not in failing]
+        folded = {k: v for k, v in folded.items() if _key_text(k) not in failing}
     old = _existing(conn, table, key, folded)
     out: list[dict] = []
     for k, b in folded.items():
@@ -792,7 +819,9 @@ def process_staging(
     report.dq_failures = sv.quality.failures
     report.breakage = _table_checks(engine, report, sv.quality, max_quarantine_share)
     combined = sv.quality.combined()
-    _save_dq_results(engine, combined)
+    _save_dq_results(
+        engine, {**combined, "_tables": [r for c in sv.quality.table_results for r in c]}
+    )
     if data_docs and combined:
         from transforms.quality import build_data_docs
 
@@ -1055,7 +1084,7 @@ def _table_checks(
         check = check_table(table, current_count=n, previous_count=prev.get(table))
         if not check.ok:
             problems.append(f"{table}: {check.reason}")
-        quality.results[table].append(
+        quality.table_results.append(
             [
                 {
                     "run_id": report.run_id,

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_crawl, bench_extract, bench_review_duplicates, bench_upsert
+from bench import (
+    bench_crawl,
+    bench_extract,
+    bench_process,
+    bench_review_duplicates,
+    bench_upsert,
+)
 
 BENCHMARKS = [
     ("bulk upsert (PostgreSQL)", bench_upsert.main),
     ("listing extraction", bench_extract.main),
     ("crawl against scrapy bench", bench_crawl.main),
     ("near-duplicate reviews", bench_review_duplicates.main),
+    ("staging to core", bench_process.main),
 ]
 
 

@@ -184,7 +184,8 @@ class Services:
 
         self.run_id = run_id
         self.home = home
-        self.categories = CategoryMapper.from_reference()
+        self.categories = CategoryMapper()
+        self._category_cache: dict[tuple, tuple[str | None, str | None, float]] = {}
         self.urls = ListingUrls.from_profiles()
         self.category_codes = set(conn.execute(select(ref_categories.c.code)).scalars())
         self.kit = Toolkit(salt=salt, categorise=self._categorise, listing_of_url=self.urls.match)
@@ -195,8 +196,18 @@ class Services:
     def _categorise(
         self, path: Sequence[str], title: str | None
     ) -> tuple[str | None, str | None, float]:
-        m = self.categories.map(path, title)
-        return m.code, m.method, m.confidence
+        key = (tuple(path), title)
+        if key not in self._category_cache:
+            self.prime_categories([key])
+        return self._category_cache[key]
+
+    def prime_categories(self, pairs: Sequence[tuple[tuple[str, ...], str | None]]) -> None:
+        """Map a chunk's listings in one batch (the classifier is vectorised)."""
+        todo = list(dict.fromkeys(k for k in pairs if k not in self._category_cache))
+        if len(self._category_cache) > 200_000:
+            self._category_cache.clear()
+        for k, m in zip(todo, self.categories.map_many([(list(p), t) for p, t in todo])):
+            self._category_cache[k] = (m.code, m.method, m.confidence)
 
 
 def _load_resolver(conn: Connection) -> Any:
@@ -354,6 +365,7 @@ def _listings_chunk(conn: Connection, rows: list[dict], sv: Services) -> ChunkRe
     stg, run_id = "stg_listings", sv.run_id
     res = ChunkResult(TableReport(stg))
     parts: list[tuple[dict, records.ListingParts]] = []
+    sv.prime_categories([records.category_inputs(row) for row in rows])
     for row in rows:
         try:
             parts.append((row, records.listing_parts(row, sv.kit)))
@@ -545,7 +557,7 @@ def _write_products(conn: Connection, sv: Services, keys: set[str]) -> dict[str,
     )
     rows = []
     for key in sorted(keys):
-        rec = sv.resolver.product(key)
+        rec = sv.resolver.record(key)
         first, last = sv.product_seen[key]
         prev = old.get((key,))
         if prev:
@@ -1114,7 +1126,7 @@ def _save_dq_results(engine: Engine, combined: Mapping[str, list[dict[str, Any]]
                     "table_name": r["table_name"],
                     "suite": r["suite"],
                     "expectation": r["expectation"][:256],
-                    "column_name": r.get("column"),
+                    "column_name": r.get("column_name", r.get("column")),
                     "success": bool(r["success"]),
                     "element_count": int(r["element_count"] or 0),
                     "unexpected_count": int(r["unexpected_count"] or 0),

@@ -31,6 +31,7 @@ from transforms.pii import pseudonymise, scrub_text
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 MAX_TEXT = 20_000
+MAX_REVIEW_TEXT = 5_000  # the reviews suite refuses longer; a longer one is cut, not lost
 _GTIN = re.compile(r"^[0-9]{8}$|^[0-9]{12,14}$")
 _STATUS = {
     "已完成": "resolved",
@@ -237,14 +238,26 @@ class ListingParts:
     snapshot: dict[str, Any]
 
 
+def category_inputs(row: Mapping[str, Any]) -> tuple[tuple[str, ...], str | None]:
+    """The cleaned breadcrumb and title a listing is categorised by."""
+    p = row.get("payload")
+    if not isinstance(p, Mapping):
+        return (), None
+    crumbs = p.get("category_path") or []
+    if not isinstance(crumbs, list):
+        crumbs = [crumbs]
+    path = tuple(c for c in (text(x, limit=200) for x in crumbs) if c)
+    return path, text(p.get("name"), limit=1000)
+
+
 def listing_parts(row: Mapping[str, Any], kit: Toolkit) -> ListingParts:
     """A ``stg_listings`` row → its ``listings`` row, its shop and one snapshot."""
     p = _payload(row)
     fetched = aware(row["fetched_at"], "fetched_at")
-    title = text(p.get("name"), limit=1000)
+    path_t, title = category_inputs(row)
     if not title:
         raise RecordError("name", p.get("name"), "a listing needs a title", rule="required:title")
-    path = [c for c in (text(x, limit=200) for x in (p.get("category_path") or [])) if c]
+    path = list(path_t)
     code, method, confidence = kit.categorise(path, title)
     currency = text(p.get("currency"), simplified=False) or "CNY"
     if not re.fullmatch(r"[A-Za-z]{3}", currency):
@@ -352,7 +365,7 @@ def review_row(row: Mapping[str, Any], kit: Toolkit) -> dict[str, Any]:
         "external_id": row["external_id"],
         "listing_external_id": row.get("listing_external_id"),
         "rating": rating(p.get("rating")),
-        "text": scrubbed(p.get("content"), kit.salt),
+        "text": scrubbed(p.get("content"), kit.salt, limit=MAX_REVIEW_TEXT),
         "author_hash": pseudonym(p.get("user"), "name", kit.salt),
         "posted_at": posted,
         "attributes": _drop_none(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import (  # type: ignore[import-not-found]
+from core_rows import (  # type: ignore[import-not-found]
     FETCHED,
     SALT,
     complaint,

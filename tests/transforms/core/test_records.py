@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import FETCHED, SALT, complaint, listing, recall, review  # type: ignore[import-not-found]
+from core_rows import FETCHED, SALT, complaint, listing, recall, review  # type: ignore[import-not-found]
 
 from transforms.core import records
 from transforms.core.records import RecordError, Toolkit

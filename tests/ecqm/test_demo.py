@@ -85,7 +85,7 @@ def test_demo_runs_twice_and_changes_nothing_the_second_time(database_url, tmp_p
     assert len(crawled) >= 5 and all(" success " in line for line in crawled)
     again = [line for line in second.splitlines() if line.strip().startswith("crawl_")]
     assert again and all("nothing new" in line for line in again), again
-    shares = [float(m) for m in re.findall(r"\(([\d.]+)%\)", first)]
+    shares = [float(m) for m in re.findall(r"of [\d,]+ planted \(([\d.]+)%\)", first)]
     assert len(shares) >= 10 and min(shares) >= 99.0, first
     assert (tmp_path / "home" / "airflow" / "airflow.db").exists()
 

@@ -8,6 +8,7 @@ from bench import (
     bench_crawl,
     bench_extract,
     bench_process,
+    bench_resolve,
     bench_review_duplicates,
     bench_upsert,
 )
@@ -18,6 +19,7 @@ BENCHMARKS = [
     ("crawl against scrapy bench", bench_crawl.main),
     ("near-duplicate reviews", bench_review_duplicates.main),
     ("staging to core", bench_process.main),
+    ("product resolution", bench_resolve.main),
 ]
 
 

@@ -9,7 +9,7 @@ are pure (no learned state), so that keys computed in different processes or yea
 agree. What is learned from the data (that ``meidoo`` and ``美度`` are one brand) is
 kept by :class:`~transforms.resolve.resolver.ProductResolver`, not here.
 
-All functions are idempotent: a key passed through its own function comes back
+The key functions are idempotent: a key passed through its own function comes back
 unchanged, which lets keys stored in the warehouse be normalised again safely.
 """
 

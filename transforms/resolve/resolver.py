@@ -46,8 +46,9 @@ cached per spelling.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -132,6 +133,9 @@ class Resolution:
     product_key: str
     method: Method
     score: float
+    moved_from: str | None = field(default=None, repr=False)
+    """The product this listing was linked to until now, when it has moved: that
+    product's state changed too (it lost the listing) and should be stored again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,9 +266,10 @@ def _bump(counts: dict[str, int], key: str, cap: int, step: int = 1) -> None:
 
 
 def _insert(keys: list[str], key: str) -> None:
-    if key not in keys:
-        keys.append(key)
-        keys.sort()
+    """Insert into a sorted list of unique keys."""
+    i = bisect_left(keys, key)
+    if i == len(keys) or keys[i] != key:
+        keys.insert(i, key)
 
 
 def _most_common(counts: dict[str, int], prefer: Any = None) -> str | None:
@@ -290,7 +295,8 @@ class _Product:
     titles: list[str] = field(default_factory=list)
     category_code: str | None = None
     producers: dict[str, int] = field(default_factory=dict)
-    listing_refs: set[str] = field(default_factory=set)  # "platform:external_id"
+    # "platform:external_id" → how many times that listing has moved between products.
+    listing_refs: dict[str, int] = field(default_factory=dict)
     _indexed: bool = False  # in the title blocks yet
     _title_keys: tuple[str, ...] | None = None
     _title_codes: frozenset[str] | None = None
@@ -324,7 +330,7 @@ class _Product:
             "category_code": self.category_code,
             "producers": dict(sorted(self.producers.items())),
             "listings": len(self.listing_refs),
-            "listing_refs": sorted(self.listing_refs),
+            "listing_refs": dict(sorted(self.listing_refs.items())),
         }
 
     @classmethod
@@ -344,7 +350,7 @@ class _Product:
         p.titles = list(state.get("titles") or ())
         p.category_code = state.get("category_code")
         p.producers = {k: int(n) for k, n in (state.get("producers") or {}).items()}
-        p.listing_refs = set(state.get("listing_refs") or ())
+        p.listing_refs = {ref: int(n) for ref, n in (state.get("listing_refs") or {}).items()}
         return p
 
 
@@ -455,9 +461,13 @@ class ProductResolver:
             if kept is not None:
                 return self._attach(product, facts, ev, ev.model_key, kept[0], kept[1], ref)
         product, method, score, model_key = self._match(facts, ev)
-        if linked is not None:
-            self._products[linked].listing_refs.discard(ref)
-        return self._attach(product, facts, ev, model_key, method, score, ref)
+        moves = 0
+        if linked is not None and linked != product.key:
+            moves = self._products[linked].listing_refs.pop(ref) + 1
+        resolution = self._attach(product, facts, ev, model_key, method, score, ref, moves)
+        if moves:
+            return replace(resolution, moved_from=linked)
+        return resolution
 
     def _match(
         self, facts: ListingFacts, ev: _Evidence
@@ -540,10 +550,13 @@ class ProductResolver:
     def product_state(self, product_key: str) -> dict[str, Any]:
         """The JSON-safe state of one product, for ``products.attributes``.
 
-        Holds everything matching reads (brand names and learned aliases, model keys and
-        spellings, barcodes, up to three titles, category, producers, listing count),
-        plus the display values (``brand``, ``model``, ``name``, ``producer``) for
-        readers of the table. :meth:`from_states` reads it back.
+        Holds everything matching reads: brand names with their counts and the aliases
+        learned from them, model key, variants and spellings, barcodes, up to three
+        titles, category, producers, and the listings linked to the product
+        (``listing_refs``: ``platform:external_id`` → how often the listing has moved
+        between products). Counts are of listings, not of crawls. The display values (``brand``, ``brand_key``, ``model``, ``name``,
+        ``producer``) are there for readers of the table. :meth:`from_states` reads the
+        state back.
         """
         product = self._products[product_key]
         core = product.state_core()
@@ -561,8 +574,11 @@ class ProductResolver:
     def from_states(cls, states: Iterable[tuple[str, dict[str, Any]]]) -> ProductResolver:
         """A resolver equivalent to the one whose :meth:`product_state` values these are.
 
-        The states may come in any order. Raises ``ValueError`` for a state of an
-        unknown version or a product key given twice.
+        The states may come in any order, and the state of a product that a listing has
+        since left may be the old one (a caller that stores only the products it got
+        back from :meth:`resolve`): the listing goes with the state that saw it move
+        last. Raises ``ValueError`` for a state of an unknown version, a product key
+        given twice, or one listing in two products with no way to tell which is newer.
         """
         resolver = cls()
         for key, state in states:
@@ -575,9 +591,20 @@ class ProductResolver:
                 resolver._aliases.union(group)
             for gtin in product.gtins:
                 resolver._by_gtin.setdefault(gtin, key)
-            for ref in product.listing_refs:
-                if resolver._by_listing.setdefault(ref, key) != key:
-                    raise ValueError(f"listing {ref!r} is in two products")
+            for ref, moves in list(product.listing_refs.items()):
+                other = resolver._by_listing.setdefault(ref, key)
+                if other == key:
+                    continue
+                # A listing that moved: the product it left may not have been stored
+                # again. The state with more moves is the newer one.
+                theirs = resolver._products[other].listing_refs[ref]
+                if moves == theirs:
+                    raise ValueError(f"listing {ref!r} is in two products: {other!r}, {key!r}")
+                if moves > theirs:
+                    del resolver._products[other].listing_refs[ref]
+                    resolver._by_listing[ref] = key
+                else:
+                    del product.listing_refs[ref]
             resolver._index(product, sorted(product.model_variants))
             resolver._reblock(product, [], None, False, True)
         return resolver
@@ -745,6 +772,7 @@ class ProductResolver:
         method: Method,
         score: float,
         ref: str,
+        moves: int = 0,
     ) -> Resolution:
         """Link the listing to the product and learn what its page adds.
 
@@ -758,7 +786,7 @@ class ProductResolver:
         had_model = product.model_key is not None
         brands_before = list(product.brand_counts)
         category_before = product.category_code
-        product.listing_refs.add(ref)
+        product.listing_refs.setdefault(ref, moves)
         self._by_listing[ref] = product.key
         new_brands = []
         for key, display in parts:

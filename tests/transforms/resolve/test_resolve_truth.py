@@ -40,7 +40,6 @@ USER_AGENT = "ecqm-tests/1.0 (+resolve)"
 @dataclass(frozen=True)
 class Crawled:
     listings: tuple[tuple[int, ListingFacts], ...]  # (truth product id, facts)
-    truth_products: int
 
 
 @cache
@@ -94,24 +93,22 @@ def crawled(seed: int) -> Crawled:
     assert truth["format"] == "ecqm-simulator-truth" and truth["seed"] == seed
     wanted = [(p["id"], listing) for p in truth["products"] for listing in p["listings"]]
     _selectors(), _category_codes()  # read once, before the workers fork
+    # Reading pages is CPU-bound, so it runs in worker processes while pages are fetched.
+    # The workers are forked before the server starts its threads.
+    workers = max(1, min(4, os.cpu_count() or 1))
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as processes:
+        processes.submit(int).result()
+        with SimulatorServer(world) as server:
 
-    with SimulatorServer(world) as server:
+            def fetch(item: tuple[int, dict]) -> tuple[int, dict, bytes, dict[str, str]]:
+                pid, listing = item
+                return (pid, listing, *_fetch(server.base_url, listing["url"]))
 
-        def fetch(item: tuple[int, dict]) -> tuple[int, dict, bytes, dict[str, str]]:
-            pid, listing = item
-            return (pid, listing, *_fetch(server.base_url, listing["url"]))
-
-        with ThreadPoolExecutor(max_workers=4) as threads:
-            pages = list(threads.map(fetch, wanted))
-    # Reading the pages is CPU-bound: spread it over processes once the server is down.
-    workers = min(4, os.cpu_count() or 1)
-    if workers > 1:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as processes:
-            listings = tuple(processes.map(_extract, pages, chunksize=32))
-    else:
-        listings = tuple(map(_extract, pages))
-    return Crawled(listings, len(truth["products"]))
+            with ThreadPoolExecutor(max_workers=4) as threads:
+                futures = [processes.submit(_extract, page) for page in threads.map(fetch, wanted)]
+        listings = tuple(f.result() for f in futures)
+    return Crawled(listings)
 
 
 def pairwise(predicted: list[str], truth: list[int]) -> tuple[float, float]:

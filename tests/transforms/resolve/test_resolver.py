@@ -28,6 +28,7 @@ def facts(
     producer: str | None = None,
     platform: str = "youpin",
 ) -> ListingFacts:
+    """A listing with an external id of its own, so that each call is a new listing."""
     return ListingFacts(platform, str(next(_ids)), title, brand, model, gtin, category, producer)
 
 
@@ -241,12 +242,26 @@ def test_a_listing_seen_again_keeps_its_product_and_is_counted_once():
     again = r.resolve(first)
     assert again == Resolution(key, "brand_model", 1.0)
     state = r.product_state(key)
-    assert state["listings"] == 1 and state["listing_refs"] == ["lehuo:42"]
+    assert state["listings"] == 1 and state["listing_refs"] == {"lehuo:42": 0}
     assert state["brand_names"] == {"美度": ["美度", 1]}
     # Reworded, or with a new barcode: still the same listing and product.
     reworded = replace(first, title="新款 美度 电水壶 包邮", gtin="6910843372643")
     assert r.resolve(reworded).product_key == key
     assert r.product_state(key)["gtins"] == ["6910843372643"]
+
+
+def test_a_listing_showing_a_copied_barcode_stays_and_is_not_counted_twice():
+    r = ProductResolver()
+    other = r.resolve(facts("沁源", "QY-87B88C", gtin="6910843372643")).product_key
+    listing = ListingFacts(
+        "lehuo", "42", "美度电水壶", "美度", "MD-53P13A", None, "electric_kettle"
+    )
+    key = r.resolve(listing).product_key
+    again = r.resolve(replace(listing, gtin="6910843372643"))
+    assert again == Resolution(key, "brand_model", 1.0)
+    state = r.product_state(key)
+    assert state["listings"] == 1 and state["brand_names"] == {"美度": ["美度", 1]}
+    assert state["gtins"] == [] and r.product_state(other)["gtins"] == ["6910843372643"]
 
 
 def test_a_listing_that_now_sells_another_model_moves():
@@ -256,9 +271,12 @@ def test_a_listing_that_now_sells_another_model_moves():
     )
     old = r.resolve(listing).product_key
     moved = r.resolve(replace(listing, model="MD-53P13B"))
-    assert moved.method == "new" and moved.product_key != old
-    assert r.product_state(old)["listing_refs"] == []
-    assert r.product_state(moved.product_key)["listing_refs"] == ["lehuo:42"]
+    assert moved.method == "new" and moved.product_key != old and moved.moved_from == old
+    assert r.product_state(old)["listing_refs"] == {}
+    assert r.product_state(moved.product_key)["listing_refs"] == {"lehuo:42": 1}
+    back = r.resolve(listing)
+    assert back.product_key == old and back.moved_from == moved.product_key
+    assert r.product_state(old)["listing_refs"] == {"lehuo:42": 2}
 
 
 def test_resolving_the_same_listings_again_changes_nothing(listings):
@@ -374,6 +392,8 @@ def _indexes(r: ProductResolver) -> dict:
     return {
         "gtin": r._by_gtin,
         "model": {k: v for k, v in r._by_model.items() if v},
+        "title_code": {k: v for k, v in r._by_title_code.items() if v},
+        "listing": r._by_listing,
         "blocks": blocks(r._blocks),
         "modelless": blocks(r._blocks_modelless),
         "aliases": sorted(sorted(r._aliases.members(k)) for k in r._aliases._parent),
@@ -410,6 +430,29 @@ def test_batches_do_not_change_keys(listings):
             got.extend(r.resolve_many(listings[lo:hi]))
             r = _round_trip(r, shuffle=hi)
         assert got == whole
+
+
+def test_storing_only_the_products_given_back_is_enough(listings):
+    """What the warehouse does: after each run, store the states of the products that
+    resolve() returned. Products that a listing left are not stored again."""
+    first, second = listings[:300], listings[300:]
+    # Some listings of the first run now show another listing's model: they move.
+    movers = [
+        replace(x, model=y.model, gtin=None)
+        for x, y in zip(first[:60:2], first[1:61:2], strict=True)
+        if x.model and y.model
+    ]
+    r = ProductResolver()
+    r.resolve_many(first)
+    stored = {k: json.dumps(s, ensure_ascii=False) for k, s in _states(r).items()}
+    out = r.resolve_many(movers + second)
+    assert sum(x.moved_from is not None for x in out) >= 5
+    for x in out:
+        stored[x.product_key] = json.dumps(r.product_state(x.product_key), ensure_ascii=False)
+    rebuilt = ProductResolver.from_states((k, json.loads(s)) for k, s in stored.items())
+    assert _states(rebuilt) == _states(r)
+    assert _indexes(rebuilt) == _indexes(r)
+    assert rebuilt.resolve_many(listings[::3]) == r.resolve_many(listings[::3])
 
 
 def test_from_states_rejects_bad_states():

@@ -104,6 +104,7 @@ def with_traditional(words: tuple[str, ...]) -> tuple[str, ...]:
 _CHINESE = tuple((term, with_traditional(words)) for term, words in _CHINESE)
 _SPACE = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 _CCC_NUMBER = re.compile(r"(?<!\d)(\d{16})(?!\d)")
 _CCC_MARK = re.compile(r"CCC|3C", re.I)
 _COUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万|千)?")
@@ -170,15 +171,24 @@ def gtin_value(value: object, check: bool = False) -> str | None:
     """
     if value is None:
         return None
-    digits = "".join(_DIGITS.findall(fold_width(str(value))))
+    digits = "".join(_ASCII_DIGITS.findall(fold_width(str(value))))
     if len(digits) not in (8, 12, 13, 14):
         return None
-    if check:
-        body, last = digits[:-1], int(digits[-1])
-        total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-        if (10 - total % 10) % 10 != last:
-            return None
+    if check and not gtin_check_ok(digits):
+        return None
     return digits
+
+
+def gtin_check_ok(digits: str) -> bool:
+    """Whether the last of ``digits`` (ASCII) is the GS1 check digit of the others:
+    weights 3 and 1 alternating from the right of the body.
+
+    >>> gtin_check_ok("6932978520447"), gtin_check_ok("6932978520446")
+    (True, False)
+    """
+    body, last = digits[:-1], int(digits[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == last
 
 
 def ccc_value(text: object) -> str | None:

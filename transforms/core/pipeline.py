@@ -36,7 +36,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    delete,
+    func,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy import text as sql
 
 from ecqm.warehouse.bulk import RejectedRow, upsert
 from ecqm.warehouse.schema import (
@@ -178,12 +189,11 @@ class Services:
     """The run's helpers: category mapping, product resolution, review clusters, data
     quality, built once per run (their imports are heavy and stay out of DAG files)."""
 
-    def __init__(self, conn: Connection, *, salt: bytes, home: Path, run_id: str) -> None:
+    def __init__(self, conn: Connection, *, salt: bytes, run_id: str) -> None:
         from transforms.categories import CategoryMapper
         from transforms.core.links import ListingUrls
 
         self.run_id = run_id
-        self.home = home
         self.categories = CategoryMapper()
         self._category_cache: dict[tuple, tuple[str | None, str | None, float]] = {}
         self.urls = ListingUrls.from_profiles()
@@ -457,15 +467,13 @@ def _listings_chunk(conn: Connection, rows: list[dict], sv: Services) -> ChunkRe
     upsert(conn, shops, list(shop_rows.values()))
     shop_ids = _ids(conn, shops, ("platform", "external_id"), shop_rows)
 
-    # Listings: newest version per key wins, against the core row too.
-    newest: dict[tuple, dict] = {}
+    # Listings: newest version per key wins (chosen above), against the core row too.
+    newest = {k: li for k, li in newest_version.items() if _key_text(k) not in failing}
     first_seen: dict[tuple, dt.datetime] = {}
     for _, p in parts:
         li = p.listing
         k = (li["platform"], li["external_id"])
         first_seen[k] = min(first_seen.get(k, li["first_seen_at"]), li["first_seen_at"])
-        if k not in newest or _version(li, "last_seen_at") >= _version(newest[k], "last_seen_at"):
-            newest[k] = li
     old_listings = _existing(
         conn,
         listings,
@@ -596,7 +604,6 @@ def _simple_chunk(
     build: Callable[[Mapping[str, Any], Toolkit], dict[str, Any]],
     fold: Callable[[dict, dict], dict] | None = None,
     enrich: Callable[[Connection, list[dict]], None] | None = None,
-    keep_on_update: Sequence[str] = (),
 ) -> ChunkResult:
     """Build, check, fold versions (newest wins, or ``fold``), enrich and upsert."""
     run_id = sv.run_id
@@ -644,11 +651,8 @@ def _simple_chunk(
         out.append(b)
     if enrich:
         enrich(conn, out)
-    update_cols = None
-    if keep_on_update and out:
-        update_cols = [c for c in out[0] if c not in key and c not in keep_on_update]
     rejects: list[RejectedRow] = []
-    loaded = upsert(conn, table, out, update=update_cols, rejects=rejects)
+    loaded = upsert(conn, table, out, rejects=rejects)
     refused = set()
     for j in rejects:
         k = tuple(j.row[c] for c in key)
@@ -764,7 +768,7 @@ def process_staging(
     with engine.begin() as conn:
         marks = _watermarks(conn)
         upper = _upper_bounds(conn)
-        sv = Services(conn, salt=salt, home=home, run_id=run_id)
+        sv = Services(conn, salt=salt, run_id=run_id)
     previous_runs = _previous_reports(engine, run_id)
     clusters = _ClusterState(engine, home, marks.get("stg_reviews", 0))
     handlers: dict[str, Callable[[Connection, list[dict]], ChunkResult]] = {
@@ -778,7 +782,6 @@ def process_staging(
             key=("platform", "external_id"),
             build=records.review_row,
             enrich=_link_reviews,
-            keep_on_update=("spam_cluster_id",),
         ),
         "stg_complaints": lambda c, rows: _simple_chunk(
             c,
@@ -853,8 +856,6 @@ def _upper_bounds(conn: Connection) -> dict[str, int]:
     out = {}
     for t in (stg_listings, stg_reviews, stg_complaints, stg_recalls):
         if conn.dialect.name == "postgresql":
-            from sqlalchemy import text as sql
-
             conn.execute(sql(f"LOCK TABLE {t.name} IN SHARE MODE"))
         out[t.name] = conn.execute(select(func.max(t.c.id))).scalar() or 0
     return out
@@ -927,8 +928,6 @@ def _relink(conn: Connection, sv: Services) -> int:
     ids = _ids(conn, listings, ("platform", "external_id"), {(p, e) for _, p, e in pending})
     todo = [{"rid": rid, "lid": ids[(p, e)]} for rid, p, e in pending if (p, e) in ids]
     if todo:
-        from sqlalchemy import bindparam
-
         conn.execute(
             update(reviews)
             .where(reviews.c.id == bindparam("rid"))
@@ -956,8 +955,6 @@ def _relink(conn: Connection, sv: Services) -> int:
         if k in found
     ]
     if todo:
-        from sqlalchemy import bindparam
-
         conn.execute(
             update(complaints)
             .where(complaints.c.id == bindparam("cid"))
@@ -1028,8 +1025,6 @@ class _ClusterState:
 
     def apply(self, conn: Connection, mark: int) -> tuple[int, int]:
         """Write the current clusters to ``reviews.spam_cluster_id``; (flagged, changed)."""
-        from sqlalchemy import bindparam
-
         wanted = self.index.clusters()
         current = {
             f"{p}\x1f{e}": c
@@ -1156,8 +1151,6 @@ def clear_core(engine: Engine) -> None:
                 if seq:
                     conn.execute(select(func.setval(seq, 1, False)))
         else:
-            from sqlalchemy import text as sql
-
             if conn.execute(
                 sql("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
             ).first():

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from crawlers.extract.values import gtin_value
 from transforms.normalise import (
     NormaliseError,
     clean_text,
@@ -32,7 +32,6 @@ from transforms.pii import pseudonymise, scrub_text
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 MAX_TEXT = 20_000
 MAX_REVIEW_TEXT = 5_000  # the reviews suite refuses longer; a longer one is cut, not lost
-_GTIN = re.compile(r"^[0-9]{8}$|^[0-9]{12,14}$")
 _STATUS = {
     "已完成": "resolved",
     "已解决": "resolved",
@@ -149,14 +148,7 @@ def gtin(value: Any) -> str | None:
     """A GTIN when it is 8, 12, 13 or 14 digits with a valid check digit, else ``None``
     (the raw value stays in ``attributes``: a wrong barcode is a listing fact, not a
     reason to lose the row)."""
-    if value is None:
-        return None
-    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", str(value)))
-    if not _GTIN.match(digits):
-        return None
-    body, check = digits[:-1], int(digits[-1])
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return digits if (10 - total % 10) % 10 == check else None
+    return gtin_value(value, check=True)
 
 
 def aware(value: Any, field: str) -> dt.datetime:

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from crawlers.extract.values import gtin_check_ok
 from transforms.normalise import clean_text, to_simplified
 
 __all__ = [
@@ -429,13 +430,6 @@ _GTIN_SEPARATORS = re.compile(r"[\s\-]+")
 _RESTRICTED = ("2", "02", "04", "05", "98", "99")
 
 
-def _check_digit_ok(digits: str) -> bool:
-    body, check = digits[:-1], int(digits[-1])
-    # Weights 3 and 1 alternate from the right of the body.
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
-
-
 def normalise_gtin(text: str | None) -> str | None:
     """A valid GTIN as 13 digits (EAN-13), or ``None``.
 
@@ -466,7 +460,7 @@ def normalise_gtin(text: str | None) -> str | None:
         digits = digits[1:]
     if len(digits) != 13 or len(set(digits)) == 1 or digits.startswith(_RESTRICTED):
         return None
-    return digits if _check_digit_ok(digits) else None
+    return digits if gtin_check_ok(digits) else None
 
 
 # --------------------------------------------------------------------------- titles

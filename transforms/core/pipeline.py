@@ -309,6 +309,16 @@ def _scrub_quarantine(rows: list[dict[str, Any]], salt: bytes) -> None:
                 q[k] = scrub_text(q[k], salt=salt).text
 
 
+def _as_record_error(exc: Exception) -> RecordError:
+    """A builder's own refusal as it is; anything else (a payload shaped in a way no
+    builder expects: a list where text belongs) named by its type, as a refusal."""
+    if isinstance(exc, RecordError):
+        return exc
+    return RecordError(
+        "payload", None, f"unexpected {type(exc).__name__}: {exc}", rule="normalise:unexpected"
+    )
+
+
 def _q_error(core: str, stg: str, row: Mapping[str, Any], exc: RecordError, run_id: str):
     return _q(core, stg, row["id"], exc.rule, f"{stg} id {row['id']}: {exc}", exc.value, run_id)
 
@@ -375,12 +385,12 @@ def _listings_chunk(conn: Connection, rows: list[dict], sv: Services) -> ChunkRe
     stg, run_id = "stg_listings", sv.run_id
     res = ChunkResult(TableReport(stg))
     parts: list[tuple[dict, records.ListingParts]] = []
-    sv.prime_categories([records.category_inputs(row) for row in rows])
+    sv.prime_categories([x for x in map(_category_inputs, rows) if x is not None])
     for row in rows:
         try:
             parts.append((row, records.listing_parts(row, sv.kit)))
-        except RecordError as exc:
-            res.quarantine.append(_q_error("listings", stg, row, exc, run_id))
+        except Exception as exc:  # noqa: BLE001 — one bad record never fails the run
+            res.quarantine.append(_q_error("listings", stg, row, _as_record_error(exc), run_id))
     # Data quality on each version (snapshot and listing fields) before anything is written.
     bad: set[int] = set()
     # Listing ids do not exist yet: each listing gets a stand-in number for the checks,
@@ -548,6 +558,14 @@ def _listings_chunk(conn: Connection, rows: list[dict], sv: Services) -> ChunkRe
     return res
 
 
+def _category_inputs(row: Mapping[str, Any]) -> tuple[tuple[str, ...], str | None] | None:
+    """For the batch pre-pass only: a row it cannot read is refused later, one by one."""
+    try:
+        return records.category_inputs(row)
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
     """A row as data-quality rules see it: JSON columns left out, helpers dropped."""
     return {k: v for k, v in row.items() if not k.startswith("_") and k != "attributes"}
@@ -612,8 +630,8 @@ def _simple_chunk(
     for row in rows:
         try:
             built.append(build(row, sv.kit))
-        except RecordError as exc:
-            res.quarantine.append(_q_error(table.name, stg, row, exc, run_id))
+        except Exception as exc:  # noqa: BLE001 — one bad record never fails the run
+            res.quarantine.append(_q_error(table.name, stg, row, _as_record_error(exc), run_id))
     built.sort(key=lambda b: _version(b, "fetched_at"))
     folded: dict[tuple, dict] = {}
     for b in built:

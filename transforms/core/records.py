@@ -79,10 +79,15 @@ class Toolkit:
 # --------------------------------------------------------------------------- helpers
 
 
-def text(value: Any, *, simplified: bool = True, limit: int = MAX_TEXT) -> str | None:
-    """Clean display text; Traditional characters folded to Simplified."""
+def text(
+    value: Any, *, simplified: bool = True, limit: int = MAX_TEXT, field: str = "text"
+) -> str | None:
+    """Clean display text; Traditional characters folded to Simplified. Numbers are
+    read as text; a JSON list or object where text belongs is refused."""
     if value is None:
         return None
+    if isinstance(value, list | dict | tuple):
+        raise RecordError(field, value, f"expected text, found a JSON {type(value).__name__}")
     if not isinstance(value, str):
         value = str(value)
     out = clean_text(value)
@@ -94,7 +99,12 @@ def text(value: Any, *, simplified: bool = True, limit: int = MAX_TEXT) -> str |
 
 
 def scrubbed(
-    value: Any, salt: bytes, *, limit: int = MAX_TEXT, known: Sequence[tuple[str, str]] = ()
+    value: Any,
+    salt: bytes,
+    *,
+    limit: int = MAX_TEXT,
+    known: Sequence[tuple[str, str]] = (),
+    field: str = "text",
 ) -> str | None:
     """Display text with personal data replaced by placeholders.
 
@@ -102,7 +112,7 @@ def scrubbed(
     complainant's name and address): a name in running text has no pattern to find it
     by, but when the record says who the person is, every mention of them goes.
     """
-    out = text(value, limit=limit)
+    out = text(value, limit=limit, field=field)
     if not out:
         return None
     for raw, placeholder in known:
@@ -238,8 +248,8 @@ def category_inputs(row: Mapping[str, Any]) -> tuple[tuple[str, ...], str | None
     crumbs = p.get("category_path") or []
     if not isinstance(crumbs, list):
         crumbs = [crumbs]
-    path = tuple(c for c in (text(x, limit=200) for x in crumbs) if c)
-    return path, text(p.get("name"), limit=1000)
+    path = tuple(c for c in (text(x, limit=200, field="category_path") for x in crumbs) if c)
+    return path, text(p.get("name"), limit=1000, field="name")
 
 
 def listing_parts(row: Mapping[str, Any], kit: Toolkit) -> ListingParts:
@@ -357,7 +367,7 @@ def review_row(row: Mapping[str, Any], kit: Toolkit) -> dict[str, Any]:
         "external_id": row["external_id"],
         "listing_external_id": row.get("listing_external_id"),
         "rating": rating(p.get("rating")),
-        "text": scrubbed(p.get("content"), kit.salt, limit=MAX_REVIEW_TEXT),
+        "text": scrubbed(p.get("content"), kit.salt, limit=MAX_REVIEW_TEXT, field="content"),
         "author_hash": pseudonym(p.get("user"), "name", kit.salt),
         "posted_at": posted,
         "attributes": _drop_none(

@@ -327,3 +327,99 @@ def test_a_table_that_breaks_as_a_whole_fails_the_run_after_keeping_its_rows(war
     assert len(_rows(warehouse, listings)) == 1
     with warehouse.connect() as conn:
         assert all(c.ok for c in reconcile(conn, "broken"))
+
+
+def test_hostile_payloads_are_quarantined_and_the_run_goes_on(warehouse, home):
+    huge = "好" * 200_000
+    stage(
+        warehouse,
+        "listing",
+        [
+            listing("4001", name=["not", "text"], category_path={"a": 1}),
+            listing("4002", price={"amount": 1}, rating=[5]),
+            listing("4003", name=huge, description=huge, sales_volume="\u200b月销??"),
+            listing("4004"),
+        ],
+    )
+    stage(
+        warehouse,
+        "review",
+        [
+            review("h1", "4004", {"nested": "dict"}),
+            review("h2", "4004", "正常", rating={"stars": 5}, posted_text=["昨天"]),
+            review("h3", "4004", huge),
+        ],
+    )
+    stage(
+        warehouse,
+        "complaint",
+        [complaint("17370000100", steps="not a list"), complaint("17370000101", amount_fen="-5")],
+    )
+    stage(warehouse, "recall", [recall("99999", brands={"x": 1}), recall("99998", extra=["x"])])
+    report = _run(warehouse, home, "hostile")
+    with warehouse.connect() as conn:
+        assert all(c.ok for c in reconcile(conn, "hostile")), [
+            c.problems() for c in reconcile(conn, "hostile")
+        ]
+    assert all(t.balanced for t in report.tables.values())
+    by_ext = {r["external_id"]: r for r in _rows(warehouse, listings)}
+    assert "4004" in by_ext  # the good row made it
+    assert (
+        "4003" not in by_ext or len(by_ext["4003"]["title"]) <= 1000
+    )  # huge text is cut, not lost
+    h3 = _rows(warehouse, reviews, reviews.c.external_id == "h3")
+    assert h3 and len(h3[0]["text"]) <= 5000
+    q = _rows(warehouse, quarantine, quarantine.c.run_id == "hostile")
+    assert q and all(r["reason"] and r["rule"] for r in q)
+    rules = {r["record_key"]: r["rule"] for r in q}
+    assert set(rules) >= {
+        "stg_listings:1",  # a list for a title, an object for a breadcrumb
+        "stg_listings:2",  # an object for a price
+        "stg_reviews:1",  # an object for the review text
+        "stg_reviews:2",
+        "stg_complaints:1",  # steps as a string
+        "stg_complaints:2",  # a negative amount
+        "stg_recalls:1",
+        "stg_recalls:2",
+    }, rules
+    assert (
+        rules["stg_listings:2"] == "normalise:price"
+        and rules["stg_reviews:1"] == "normalise:content"
+    )
+    # Re-running changes nothing.
+    before = core_snapshot(warehouse)
+    assert _run(warehouse, home, "hostile-again").rows_in == 0
+    assert core_snapshot(warehouse) == before
+
+
+def test_a_builder_that_breaks_unexpectedly_quarantines_only_that_row(warehouse, home, monkeypatch):
+    from transforms.core import records
+
+    real = records.review_row
+
+    def flaky(row, kit):
+        if row["external_id"] == "boom":
+            raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+        return real(row, kit)
+
+    monkeypatch.setattr(records, "review_row", flaky)
+    stage(warehouse, "listing", [listing("5001")])
+    stage(
+        warehouse,
+        "review",
+        [
+            review("ok1", "5001", "好用"),
+            review("boom", "5001", "坏"),
+            review("ok2", "5001", "不错"),
+        ],
+    )
+    report = _run(warehouse, home, "flaky")
+    assert (
+        report.tables["stg_reviews"].quarantined == 1 and report.tables["stg_reviews"].to_core == 2
+    )
+    (q,) = _rows(warehouse, quarantine, quarantine.c.run_id == "flaky")
+    assert (
+        q["rule"] == "normalise:unexpected"
+        and "TypeError" in q["reason"]
+        and q["record_key"] == "stg_reviews:2"
+    )

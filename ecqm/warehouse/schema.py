@@ -98,6 +98,15 @@ stg_recalls = _staging_table(
     Column("recall_number", String(64), nullable=False),
     key_names=("source", "recall_number"),
 )
+# Shop pages: the licence data a platform shows (company, credit code, contact, phone,
+# address). Core keeps only pseudonyms of the personal parts; seller networks are
+# found from them.
+stg_shops = _staging_table(
+    "stg_shops",
+    Column("platform", String(32), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    key_names=("platform", "external_id"),
+)
 
 # ------------------------------------------------------------------------- reference
 ref_categories = Table(
@@ -385,6 +394,149 @@ dq_results = Table(
     UniqueConstraint("run_id", "table_name", "expectation", name="uq_dq_results_natural"),
 )
 
+# ------------------------------------------------------------------------------ risk
+# What the analysis and assessment steps make of core: per-review text scores, recall
+# matches per listing, signals per product and shop, and one assessment per product and
+# assessment date with its explanation. Staff decisions (confirm or dismiss) are kept
+# apart so that every later run can respect them.
+review_scores = Table(
+    "review_scores",
+    metadata,
+    Column("review_id", Id, ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True),
+    Column("model_version", String(64), nullable=False),
+    Column("negative_probability", Float, nullable=False),
+    Column("defect_probability", Float, nullable=False),
+    Column("hazard", String(32), nullable=False),
+    Column("hazard_probability", Float, nullable=False),
+    Column("terms", Json),
+    Column("scored_at", UTCDateTime(), nullable=False),
+)
+
+recall_matches = Table(
+    "recall_matches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("listing_id", Id, ForeignKey("listings.id", ondelete="CASCADE"), nullable=False),
+    Column("recall_id", Id, ForeignKey("recalls.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("recall_number", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("matched_on", String(64), nullable=False),
+    Column("matched_model", String(128)),
+    Column("hazard", String(32)),
+    Column("matched_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("listing_id", "recall_id", name="uq_recall_matches_natural"),
+    Index("ix_recall_matches_recall_id", "recall_id"),
+)
+
+risk_signals = Table(
+    "risk_signals",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("as_of", Date, nullable=False),
+    Column("subject_kind", String(16), nullable=False),
+    Column("subject_id", Id, nullable=False),
+    Column("signal", String(48), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("window_start", UTCDateTime()),
+    Column("window_end", UTCDateTime(), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("baseline", Float),
+    Column("strength", Float, nullable=False),
+    Column("hazard", String(32)),
+    Column("detail", Text, nullable=False),
+    Column("evidence", Json, nullable=False),
+    Column("computed_at", UTCDateTime(), nullable=False),
+    UniqueConstraint(
+        "as_of", "subject_kind", "subject_id", "signal", name="uq_risk_signals_natural"
+    ),
+    Index("ix_risk_signals_subject", "subject_kind", "subject_id"),
+)
+
+risk_assessments = Table(
+    "risk_assessments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("as_of", Date, nullable=False),
+    Column("product_id", Id, ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+    Column("category_code", String(48)),
+    Column("probability", Float, nullable=False),
+    Column("likelihood", SmallInteger, nullable=False),
+    Column("severity", SmallInteger, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("hazard", String(32)),
+    Column("model_version", String(64), nullable=False),
+    Column("matrix_version", String(32), nullable=False),
+    Column("explanation", Json, nullable=False),
+    Column("is_confirmed", Boolean, nullable=False),
+    Column("confirmation", Text),
+    Column("review_status", String(16), nullable=False),
+    Column("review_note", Text),
+    Column("assessed_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("as_of", "product_id", name="uq_risk_assessments_natural"),
+    Index("ix_risk_assessments_product_id", "product_id"),
+    Index("ix_risk_assessments_level", "level"),
+)
+
+risk_decisions = Table(
+    "risk_decisions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("product_id", Id, ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("level_at_decision", String(16)),
+    Column("reason", Text),
+    Column("decided_by", String(128), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=False),
+    Column("source_file", Text),
+    Column("file_sha256", String(64)),
+    _loaded_at(),
+    UniqueConstraint("product_id", "decided_at", name="uq_risk_decisions_natural"),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("model_name", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("trained_at", UTCDateTime(), nullable=False),
+    Column("window_start", UTCDateTime()),
+    Column("window_end", UTCDateTime()),
+    Column("rows", Integer, nullable=False),
+    Column("metrics", Json, nullable=False),
+    Column("params", Json, nullable=False),
+    Column("artifact", Text),
+    UniqueConstraint("model_name", "version", name="uq_model_versions_natural"),
+)
+
+# Inspection results of bought samples, one row per test item (the intake of result
+# files fills it; risk scoring learns from it and counts failure history).
+inspection_results = Table(
+    "inspection_results",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", String(64), nullable=False),
+    Column("listing_id", Id, ForeignKey("listings.id")),
+    Column("product_id", Id, ForeignKey("products.id")),
+    Column("shop_id", Id, ForeignKey("shops.id")),
+    Column("test_item", Text, nullable=False),
+    Column("standard_clause", Text),
+    Column("measured_value", Text),
+    Column("limit_value", Text),
+    Column("verdict", String(8), nullable=False),
+    Column("defect_class", String(8)),
+    Column("lab_code", String(32)),
+    Column("report_number", String(64), nullable=False),
+    Column("tested_on", Date, nullable=False),
+    Column("attributes", Json),
+    _loaded_at(),
+    UniqueConstraint("report_number", "test_item", name="uq_inspection_results_natural"),
+    Index("ix_inspection_results_product_id", "product_id"),
+)
+
 # ---------------------------------------------------------------------------- crawls
 # One row per crawl run (all its shards), and one per fetched response: the index of the
 # evidence archive, whose files are named by the body's SHA-256.
@@ -423,7 +575,7 @@ crawl_pages = Table(
     Index("ix_crawl_pages_sha256", "sha256"),
 )
 
-STAGING_TABLES = (stg_listings, stg_reviews, stg_complaints, stg_recalls)
+STAGING_TABLES = (stg_listings, stg_reviews, stg_complaints, stg_recalls, stg_shops)
 REFERENCE_TABLES = (ref_categories, ref_banned_terms, ref_regions, ref_labs)
 CORE_TABLES = (
     shops,
@@ -436,3 +588,12 @@ CORE_TABLES = (
     quarantine,
 )
 PROCESS_TABLES = (process_watermarks, process_runs, dq_results)
+RISK_TABLES = (
+    review_scores,
+    recall_matches,
+    risk_signals,
+    risk_assessments,
+    risk_decisions,
+    model_versions,
+    inspection_results,
+)

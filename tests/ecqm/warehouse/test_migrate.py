@@ -12,6 +12,7 @@ from ecqm.warehouse.schema import (
     CORE_TABLES,
     PROCESS_TABLES,
     REFERENCE_TABLES,
+    RISK_TABLES,
     STAGING_TABLES,
     metadata,
 )
@@ -48,7 +49,10 @@ def test_upgrade_creates_every_table_and_matches_the_code(database_url):
     status = migrate.upgrade(engine)
     assert status.before is None and status.after == migrate.head_revision() and status.changed
     tables = set(inspect(engine).get_table_names())
-    expected = {t.name for t in (*STAGING_TABLES, *REFERENCE_TABLES, *CORE_TABLES, *PROCESS_TABLES)}
+    expected = {
+        t.name
+        for t in (*STAGING_TABLES, *REFERENCE_TABLES, *CORE_TABLES, *PROCESS_TABLES, *RISK_TABLES)
+    }
     assert expected <= tables
     assert _diff_with_code(engine) == [], "migrations and ecqm.warehouse.schema disagree"
     engine.dispose()

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from ecqm.warehouse.engine import make_engine
+from ecqm.warehouse.marts import create_marts, drop_marts
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -50,7 +51,10 @@ def _run(engine: Engine, action: str, revision: str) -> MigrationStatus:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
+        drop_marts(conn)
         getattr(command, action)(cfg, revision)
+        if action == "upgrade":
+            create_marts(conn)
     return MigrationStatus(before, current_revision(engine), head_revision())
 
 

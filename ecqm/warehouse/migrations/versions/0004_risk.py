@@ -146,6 +146,7 @@ def upgrade() -> None:
         sa.Column("hazard", sa.String(length=32), nullable=True),
         sa.Column("model_version", sa.String(length=64), nullable=False),
         sa.Column("matrix_version", sa.String(length=32), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
         sa.Column(
             "explanation",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -211,6 +212,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("task_id", sa.String(length=64), nullable=False),
+        sa.Column("platform", sa.String(length=32), nullable=True),
+        sa.Column("listing_external_id", sa.String(length=128), nullable=True),
         sa.Column(
             "listing_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
@@ -239,13 +242,22 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
-            ["listing_id"], ["listings.id"], name=op.f("fk_inspection_results_listing_id_listings")
+            ["listing_id"],
+            ["listings.id"],
+            name=op.f("fk_inspection_results_listing_id_listings"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name=op.f("fk_inspection_results_product_id_products")
+            ["product_id"],
+            ["products.id"],
+            name=op.f("fk_inspection_results_product_id_products"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["shop_id"], ["shops.id"], name=op.f("fk_inspection_results_shop_id_shops")
+            ["shop_id"],
+            ["shops.id"],
+            name=op.f("fk_inspection_results_shop_id_shops"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inspection_results")),
         sa.UniqueConstraint("report_number", "test_item", name="uq_inspection_results_natural"),

@@ -51,16 +51,26 @@ def assess_risk():
 
         moment = dag_run.logical_date or dag_run.run_after
         report = run(warehouse_url_for_task(), as_of_for(moment))
-        for table, asset in RISK_ASSETS.items():
-            outlet_events[asset].extra = (
-                {
-                    "as_of": report["as_of"],
-                    "products": report["products"],
-                    "levels": report["levels"],
-                }
-                if table == "risk_assessments"
-                else {"as_of": report["as_of"], "rows": report["signals"]}
+        summary = {
+            k: report[k]
+            for k in (
+                "as_of",
+                "products",
+                "levels",
+                "confirmed",
+                "dismissed",
+                "reviews_scored",
+                "recall_matches",
+                "signals",
+                "model_version",
+                "matrix_version",
             )
+        }
+        outlet_events[RISK_ASSETS["risk_assessments"]].extra = summary
+        outlet_events[RISK_ASSETS["risk_signals"]].extra = {
+            "as_of": report["as_of"],
+            "rows": report["signals"],
+        }
         return report
 
     assess()

@@ -105,3 +105,140 @@ def spam_detection(engine: Engine, truth: Mapping[str, Any]) -> SpamScores:
             genuine += 1
             genuine_flagged += cluster is not None
     return SpamScores(planted_n, found, genuine, genuine_flagged)
+
+
+@dataclass(frozen=True)
+class RiskScores:
+    """Assessed levels against the planted defects.
+
+    A product is *planted high-risk* when the simulator gave it a defective batch
+    (``defect`` in the truth). Of those, the ones whose defect left a trace in a monitored
+    channel by the assessment date — a review reporting it, a complaint, a recall — are
+    the ones any monitor could find (``detectable``); a defect that began days ago with
+    no report anywhere is counted apart.
+
+    A ``high`` assessment claims the product is likely to fail inspection (likelihood 高
+    or 极高) with serious consequences. It is counted correct when the product has a
+    planted defect, or when the simulator's true probability that a sample of its
+    riskiest listing fails reaches the matrix's 高 threshold (a counterfeit 三无 power
+    bank without CCC is high-risk without any defective batch); ``high_defect`` counts
+    the high assessments of planted defects alone.
+    """
+
+    planted: int
+    detectable: int
+    detectable_found: int  # detectable planted products assessed high or elevated
+    planted_found: int  # all planted products assessed high or elevated
+    high: int
+    high_correct: int
+    high_defect: int
+    missed: tuple[int, ...]  # truth ids of detectable planted products not found
+    levels_of_planted: Mapping[str, int]
+
+    @property
+    def recall_detectable(self) -> float:
+        return self.detectable_found / self.detectable if self.detectable else 1.0
+
+    @property
+    def recall_all(self) -> float:
+        return self.planted_found / self.planted if self.planted else 1.0
+
+    @property
+    def precision_high(self) -> float:
+        return self.high_correct / self.high if self.high else 1.0
+
+
+def _truth_product_of(conn: Any, truth: Mapping[str, Any]) -> dict[int, int]:
+    """Warehouse product id → truth product id (the truth product most of its listings
+    belong to)."""
+    true_product = {
+        (li["platform"], str(li["id"])): p["id"] for p in truth["products"] for li in p["listings"]
+    }
+    votes: dict[int, Counter] = {}
+    for pid, platform, ext in conn.execute(
+        select(listings.c.product_id, listings.c.platform, listings.c.external_id).where(
+            listings.c.product_id.is_not(None)
+        )
+    ):
+        t = true_product.get((platform, ext))
+        if t is not None:
+            votes.setdefault(int(pid), Counter())[t] += 1
+    return {pid: c.most_common(1)[0][0] for pid, c in votes.items()}
+
+
+def detectable_defects(truth: Mapping[str, Any]) -> set[int]:
+    """Truth ids of planted defects with a trace: a review reporting a defect (its kind is
+    hazard, sarcasm or a hazard follow-up), a hazard or quality complaint, or a recall."""
+    complained = {
+        c.get("product")
+        for c in truth.get("complaints") or []
+        if c.get("kind") in ("hazard", "quality") and c.get("product") is not None
+    }
+    out = set()
+    for p in truth["products"]:
+        if not p.get("defect"):
+            continue
+        if p.get("recalls") or p["id"] in complained:
+            out.add(p["id"])
+            continue
+        for li in p["listings"]:
+            if any(
+                r.get("kind") in ("hazard", "sarcasm", "hazard_followup")
+                for r in li.get("reviews") or []
+            ):
+                out.add(p["id"])
+                break
+    return out
+
+
+def risk_levels(engine: Engine, truth: Mapping[str, Any], as_of: Any | None = None) -> RiskScores:
+    """How the newest assessments (or those of ``as_of``) match the planted defects."""
+    from ecqm.warehouse.schema import risk_assessments
+    from risk_models.matrix import RiskMatrix
+
+    planted = {p["id"] for p in truth["products"] if p.get("defect")}
+    detectable = detectable_defects(truth)
+    likely = RiskMatrix.load().thresholds[2]
+    true_p = {
+        p["id"]: max([li["p_fail"] for li in p["listings"]] or [p["p_fail"]])
+        for p in truth["products"]
+    }
+    with engine.connect() as conn:
+        to_truth = _truth_product_of(conn, truth)
+        q = select(
+            risk_assessments.c.product_id, risk_assessments.c.level, risk_assessments.c.as_of
+        )
+        if as_of is not None:
+            q = q.where(risk_assessments.c.as_of == as_of)
+        newest: dict[int, tuple[Any, str]] = {}
+        for pid, level, day in conn.execute(q):
+            if int(pid) not in newest or day > newest[int(pid)][0]:
+                newest[int(pid)] = (day, level)
+    # A truth product may be split over several warehouse products: it counts as found
+    # when any of them is high or elevated.
+    best: dict[int, str] = {}
+    rank = {"low": 0, "moderate": 1, "elevated": 2, "high": 3}
+    high = high_correct = high_defect = 0
+    for pid, (_, level) in newest.items():
+        t = to_truth.get(pid)
+        if level == "high":
+            high += 1
+            high_defect += t in planted
+            high_correct += t in planted or true_p.get(t, 0.0) >= likely
+        if t is not None and rank[level] > rank.get(best.get(t, "low"), -1):
+            best[t] = level
+        elif t is not None and t not in best:
+            best[t] = level
+    found = {t for t, lv in best.items() if lv in ("high", "elevated")}
+    levels_of_planted = Counter(best.get(t, "not assessed") for t in planted)
+    return RiskScores(
+        planted=len(planted),
+        detectable=len(detectable),
+        detectable_found=len(detectable & found),
+        planted_found=len(planted & found),
+        high=high,
+        high_correct=high_correct,
+        high_defect=high_defect,
+        missed=tuple(sorted(detectable - found)),
+        levels_of_planted=dict(levels_of_planted),
+    )

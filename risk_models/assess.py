@@ -132,6 +132,43 @@ def score_reviews(engine: Engine, scorer: Any, now: dt.datetime) -> int:
     return n
 
 
+def register_text_model(conn: Connection, scorer: Any, now: dt.datetime) -> None:
+    """Record the review text model in ``model_versions`` (once per version)."""
+    import json
+
+    from risk_models.scoring import register
+
+    meta = json.loads(json.dumps(getattr(scorer, "metadata", {}) or {}, default=str))
+    window = meta.get("training_window") or [None, None]
+    rows = (meta.get("rows") or {}).get("fitted", 0)
+    register(
+        conn,
+        {
+            "model_name": "review_text",
+            "version": scorer.version,
+            "kind": "weak",
+            "status": "champion",
+            "trained_at": now,
+            "window_start": _moment(window[0]),
+            "window_end": _moment(window[-1]),
+            "rows": int(rows) if isinstance(rows, int | float) else 0,
+            "metrics": meta.get("metrics") or {},
+            "params": {k: v for k, v in meta.items() if k not in ("metrics",)},
+            "artifact": None,
+        },
+    )
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 # ------------------------------------------------------------------------ recall matches
 
 
@@ -282,6 +319,8 @@ def assess(
 
         text_scorer = default_scorer(home)
     report.review_model = text_scorer.version
+    with engine.begin() as conn:
+        register_text_model(conn, text_scorer, now)
     report.reviews_scored = score_reviews(engine, text_scorer, now)
     lap("score_reviews")
     with engine.begin() as conn:

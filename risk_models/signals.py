@@ -139,6 +139,11 @@ def saturate(x: float, scale: float) -> float:
     return 1.0 - math.exp(-max(0.0, x) / scale)
 
 
+def _text(series: pd.Series) -> pd.Series:
+    """Text with missing values as empty strings, whatever dtype the column came in as."""
+    return series.astype(object).where(series.notna(), "").astype(str)
+
+
 def _ids(values: Iterable[Any], limit: int = MAX_EVIDENCE) -> list[int]:
     out: list[int] = []
     for v in values:
@@ -196,7 +201,9 @@ def review_signals(f: Frames) -> list[Signal]:
             hazard = str(counts.index[0])
             k = int(counts.iloc[0])
             share = k / n
-            strength = saturate(k, 1.5) * min(1.0, 0.55 + share / 0.1 * 0.45)
+            # One report in many is weak (a misread review, a one-off); several
+            # reports of the same hazard, or a high share, are strong.
+            strength = saturate(k - 0.5, 2.0) * min(1.0, 0.6 + share / 0.1 * 0.4)
             out.append(
                 Signal(
                     "product",
@@ -324,7 +331,7 @@ def complaint_signals(
     c = c[c["filed_at"] >= pd.Timestamp(start)]
     if c.empty:
         return []
-    texts = (c["title"].fillna("") + "。" + c["problem"].fillna("")).tolist()
+    texts = (_text(c["title"]) + "。" + _text(c["problem"])).tolist()
     defect, hazard = classify(texts)
     c = c.assign(defect=defect, hazard=hazard)
     c = c.assign(
@@ -495,38 +502,57 @@ def listing_signals(f: Frames, banned: Any | None) -> list[Signal]:
 def _price_anomalies(
     f: Frames, linked: pd.DataFrame, ev: Callable[[Iterable[int]], dict[str, list[int]]]
 ) -> list[Signal]:
-    """Robust z of log price within the same brand and category (median and MAD);
-    listings far below their peers are a counterfeit signal."""
+    """Listings priced far below what the same product sells for elsewhere (the median of
+    its other listings), a counterfeit signal. A product sold by one listing only is
+    compared with its brand in the same category, with robust statistics (median and
+    MAD of log price) and a stricter bar, since one brand's range spans cheap and dear
+    models."""
     prod = f.products.set_index("id")
     d = linked[linked["price_fen"].notna() & (linked["price_fen"] > 0)].copy()
     if d.empty:
         return []
-    d["brand_key"] = d["product_id"].map(prod["brand"]).fillna("").str.lower()
-    d["cat"] = d["product_id"].map(prod["category_code"]).fillna("")
-    d["lp"] = np.log(d["price_fen"].astype(float))
-    grp = d.groupby(["brand_key", "cat"])["lp"]
-    d["med"] = grp.transform("median")
-    d["mad"] = grp.transform(lambda s: (s - s.median()).abs().median())
-    d["n"] = grp.transform("size")
-    scale = np.maximum(1.4826 * d["mad"], 0.15)
-    d["z"] = (d["lp"] - d["med"]) / scale
-    d["ratio"] = np.exp(d["lp"] - d["med"])
-    low = d[(d["n"] >= 4) & (d["brand_key"] != "") & (d["z"] <= -3.0) & (d["ratio"] <= 0.6)]
+    d["price"] = d["price_fen"].astype(float)
+    g = d.groupby("product_id")["price"]
+    n = g.transform("size")
+    # Median of the *other* listings of the product (exact for 2 and 3 listings, the
+    # product's median otherwise, which a single low listing barely moves).
+    total = g.transform("sum")
+    med = g.transform("median")
+    d["ref"] = np.where(n == 2, total - d["price"], np.where(n >= 3, med, np.nan))
+    d["how"] = "product"
+    single = n == 1
+    d["brand_key"] = _text(d["product_id"].map(prod["brand"])).str.lower()
+    d["cat"] = _text(d["product_id"].map(prod["category_code"]))
+    d["lp"] = np.log(d["price"])
+    bg = d.groupby(["brand_key", "cat"])["lp"]
+    b_med = bg.transform("median")
+    b_mad = bg.transform(lambda s: (s - s.median()).abs().median())
+    b_n = bg.transform("size")
+    z = (d["lp"] - b_med) / np.maximum(1.4826 * b_mad, 0.15)
+    brand_low = single & (b_n >= 6) & (d["brand_key"] != "") & (z <= -4.0)
+    d.loc[brand_low, "ref"] = np.exp(b_med[brand_low])
+    d.loc[brand_low, "how"] = "brand"
+    d["ratio"] = d["price"] / d["ref"]
+    low = d[
+        ((d["how"] == "product") & (d["ratio"] <= 0.5))
+        | ((d["how"] == "brand") & (d["ratio"] <= 0.35))
+    ]
     out: list[Signal] = []
-    for pid, g in low.groupby("product_id"):
-        worst = g.sort_values("z").iloc[0]
+    for pid, grp in low.groupby("product_id"):
+        worst = grp.sort_values("ratio").iloc[0]
+        ratio = float(worst["ratio"])
+        peer = "同一产品其他商品页" if worst["how"] == "product" else "同品牌同类商品"
         out.append(
             Signal(
                 "product",
                 int(pid),
                 "price_anomaly",
                 ACTIVE,
-                float(worst["ratio"]),
-                min(1.0, (-float(worst["z"]) - 3.0) / 4.0 + 0.5),
-                f"{len(g)}个商品页售价仅为同品牌同类商品中位价的{float(worst['ratio']):.0%}"
-                f"（稳健z={float(worst['z']):.1f}），疑似假冒",
-                ev(g["id"]),
-                baseline=float(np.exp(worst["med"])) / 100,
+                ratio,
+                float(min(1.0, max(0.3, (0.6 - ratio) / 0.4))),
+                f"{len(grp)}个商品页售价仅为{peer}中位价的{ratio:.0%}，疑似假冒",
+                ev(grp["id"]),
+                baseline=float(worst["ref"]) / 100,
             )
         )
     return out
@@ -671,8 +697,8 @@ def history_signals(f: Frames) -> list[Signal]:
         return []
     prod = f.products.set_index("id")
     fails = fails.assign(
-        brand=fails["product_id"].map(prod["brand"]).fillna("").str.lower(),
-        producer=fails["product_id"].map(prod["producer_name"]).fillna(""),
+        brand=_text(fails["product_id"].map(prod["brand"])).str.lower(),
+        producer=_text(fails["product_id"].map(prod["producer_name"])),
     )
     out: list[Signal] = []
 
@@ -694,8 +720,8 @@ def history_signals(f: Frames) -> list[Signal]:
             )
         )
     products = f.products.assign(
-        brand_key=f.products["brand"].fillna("").str.lower(),
-        producer=f.products["producer_name"].fillna(""),
+        brand_key=_text(f.products["brand"]).str.lower(),
+        producer=_text(f.products["producer_name"]),
     )
     for key, col, name, zh in (
         ("brand", "brand_key", "history_brand", "同品牌"),

@@ -52,6 +52,14 @@ class ReviewItem(CrawledRecord):
 
 
 @dataclass(kw_only=True)
+class ShopItem(CrawledRecord):
+    """A shop page: the licence data the platform shows for a seller (company, credit
+    code, contact, phone, address, region). ``external_id`` is the platform's shop id."""
+
+    kind: ClassVar[str] = "shop"
+
+
+@dataclass(kw_only=True)
 class ComplaintItem(CrawledRecord):
     kind: ClassVar[str] = "complaint"
 
@@ -62,5 +70,5 @@ class RecallItem(CrawledRecord):
 
 
 ITEM_CLASSES: dict[str, type[CrawledRecord]] = {
-    c.kind: c for c in (ListingItem, ReviewItem, ComplaintItem, RecallItem)
+    c.kind: c for c in (ListingItem, ReviewItem, ShopItem, ComplaintItem, RecallItem)
 }

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-ITEM_KINDS = ("listing", "review", "complaint", "recall")
+ITEM_KINDS = ("listing", "review", "shop", "complaint", "recall")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+\-]{0,127}$")
 

@@ -66,24 +66,40 @@ class ResolvedStart:
 
 @dataclass(frozen=True)
 class Links:
-    """How to recognise pages: regular expressions on path + query, a CSS pager."""
+    """How to recognise pages: regular expressions on path + query, a CSS pager.
+
+    ``shop`` (marketplaces, optional) recognises a seller's shop page, the page with
+    the licence data; without it the listings spider collects no shop pages.
+    """
 
     detail: str | None = None
     list: str | None = None
     pagination: str | None = None
+    shop: str | None = None
 
     def detail_id(self, url: str) -> str | None:
         """The id captured by the ``detail`` pattern's ``id`` group, if ``url`` is a detail."""
-        m = _match(self.detail, url)
-        if m is None:
-            return None
-        return m.groupdict().get("id") or m.group(0)
+        return _id_of(self.detail, url)
+
+    def shop_id(self, url: str) -> str | None:
+        """The id captured by the ``shop`` pattern's ``id`` group, if ``url`` is a shop page."""
+        return _id_of(self.shop, url)
 
     def is_detail(self, url: str) -> bool:
         return _match(self.detail, url) is not None
 
     def is_list(self, url: str) -> bool:
         return _match(self.list, url) is not None
+
+    def is_shop(self, url: str) -> bool:
+        return _match(self.shop, url) is not None
+
+
+def _id_of(pattern: str | None, url: str) -> str | None:
+    m = _match(pattern, url)
+    if m is None:
+        return None
+    return m.groupdict().get("id") or m.group(0)
 
 
 def _match(pattern: str | None, url: str) -> re.Match[str] | None:
@@ -388,6 +404,8 @@ def parse_profile(data: Any, file: str = "<profile>", path: Path | None = None) 
     starts = _start_points(r, kind)
     if kind != "recalls" and not links.detail:
         raise r.error("links.detail", f"is required for a {kind} profile")
+    if links.shop and kind != "marketplace":
+        raise r.error("links.shop", "is only for marketplace profiles")
     ex = r.sub("extraction")
     extraction = Extraction()
     if ex is not None:
@@ -458,9 +476,9 @@ def parse_profile(data: Any, file: str = "<profile>", path: Path | None = None) 
 def _links(lr: _Reader | None) -> Links:
     if lr is None:
         return Links()
-    lr.only(("detail", "list", "pagination"))
-    values = {k: lr.get(k, str, None) for k in ("detail", "list", "pagination")}
-    for k in ("detail", "list"):
+    lr.only(("detail", "list", "pagination", "shop"))
+    values = {k: lr.get(k, str, None) for k in ("detail", "list", "pagination", "shop")}
+    for k in ("detail", "list", "shop"):
         if values[k]:
             try:
                 re.compile(values[k])

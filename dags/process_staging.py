@@ -7,7 +7,8 @@ table) into `shops`, `products`, `listings`, `listing_snapshots`, `reviews`,
 `complaints` and `recalls`:
 
 - **normalise** text, prices (fen), sales volumes, dates (UTC, read in Asia/Shanghai)
-  and ratings; **mask** personal data (salted pseudonyms, scrubbed free text);
+  and ratings; **mask** personal data (salted pseudonyms, scrubbed free text): a shop
+  page's contact, phone and address stay only as pseudonyms, which link seller networks;
 - **resolve** listings into products across shops and platforms and **map** them to
   `ref_categories`; **flag** near-duplicate review clusters (刷单);
 - **validate** with Great Expectations: refused rows go to `quarantine`, results to
@@ -33,6 +34,7 @@ from ecqm.assets import CORE_ASSETS, STAGING_ASSETS
     schedule=(
         STAGING_ASSETS["stg_listings"]
         | STAGING_ASSETS["stg_reviews"]
+        | STAGING_ASSETS["stg_shops"]
         | STAGING_ASSETS["stg_complaints"]
         | STAGING_ASSETS["stg_recalls"]
     ),

@@ -28,6 +28,7 @@ REFERENCE_ASSETS = {
 STAGING_ASSETS = {
     "stg_listings": warehouse_asset("stg_listings"),
     "stg_reviews": warehouse_asset("stg_reviews"),
+    "stg_shops": warehouse_asset("stg_shops"),
     "stg_complaints": warehouse_asset("stg_complaints"),
     "stg_recalls": warehouse_asset("stg_recalls"),
 }
@@ -44,4 +45,9 @@ CORE_ASSETS = {
         "complaints",
         "recalls",
     )
+}
+
+RISK_ASSETS = {
+    "risk_signals": warehouse_asset("risk_signals"),
+    "risk_assessments": warehouse_asset("risk_assessments"),
 }

@@ -2,7 +2,7 @@
 
 The landing layout (written by the crawlers) is::
 
-    {landing}/{profile}/{kind}s/{date}/{run_id}/shard-NNN.jsonl   items: listing, review, complaint, recall
+    {landing}/{profile}/{kind}s/{date}/{run_id}/shard-NNN.jsonl   items: listing, review, shop, complaint, recall
     {landing}/{profile}/pages/{date}/{run_id}/shard-NNN.jsonl     one line per fetched response
     {landing}/{profile}/stats/{date}/{run_id}/shard-NNN.json      per-shard crawl statistics
 
@@ -35,11 +35,13 @@ from ecqm.warehouse.schema import (
     stg_listings,
     stg_recalls,
     stg_reviews,
+    stg_shops,
 )
 
 KINDS = {
     "listing": stg_listings,
     "review": stg_reviews,
+    "shop": stg_shops,
     "complaint": stg_complaints,
     "recall": stg_recalls,
 }
@@ -200,7 +202,7 @@ def _staging_rows(
             "evidence_sha256": record.get("evidence_sha256"),
             "payload": payload,
         }
-        if kind in ("listing", "review"):
+        if kind in ("listing", "review", "shop"):
             row["platform"] = record.get("platform")
             row["external_id"] = record["external_id"]
             if kind == "review":

@@ -1,4 +1,4 @@
-"""Plain functions that read reviews, complaints and recalls from fetched pages.
+"""Plain functions that read reviews, shop pages, complaints and recalls from fetched pages.
 
 Each takes the response body (bytes or text) and its URL and returns records (dicts,
 JSON-safe), so it can be tested on saved pages without a crawl. A page that is not
@@ -17,6 +17,7 @@ from crawlers.parse.recalls import (
     parse_samr_notice_list,
 )
 from crawlers.parse.reviews import ReviewPage, parse_reviews_html, parse_reviews_json
+from crawlers.parse.shops import parse_shop_page
 
 __all__ = [
     "ParseError",
@@ -30,4 +31,5 @@ __all__ = [
     "parse_safety_gate_csv",
     "parse_samr_notice",
     "parse_samr_notice_list",
+    "parse_shop_page",
 ]

@@ -6,11 +6,17 @@ their pager. Each product page becomes a listing record, read by
 :func:`crawlers.extract.listing.extract_listing`, and then its reviews are paged
 through in the profile's review style: a JSON API with a cursor (``json-cursor``),
 HTML pages (``html-pages``) or JSON pages (``json-pages``).
+
+When the profile recognises shop pages (``links.shop``), the shop a product page links
+to is requested once per crawl (one request per shop id, however many of its listings
+are read) and its licence data becomes a shop record, read by
+:func:`crawlers.parse.shops.parse_shop_page`. Shop pages reached from the home page or
+a sitemap are read the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urljoin
 
@@ -19,16 +25,29 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.extract.listing import extract_listing
-from crawlers.items import ListingItem, ReviewItem
+from crawlers.items import ListingItem, ReviewItem, ShopItem
 from crawlers.parse.common import ParseError
 from crawlers.parse.navigation import parse_search_json, parse_sitemap
 from crawlers.parse.reviews import parse_reviews_html, parse_reviews_json
+from crawlers.parse.shops import parse_shop_page
+from crawlers.profiles import Profile
 from crawlers.spiders.base import ProfileSpider, response_headers
 
 
 class ListingsSpider(ProfileSpider):
     name = "listings"
-    item_kinds = ("listing", "review")
+    item_kinds = ("listing", "review", "shop")
+
+    def setup(self, profile: Profile) -> None:
+        super().setup(profile)
+        # Shop ids already requested (or read) in this crawl: each shop page once.
+        self.shops_requested: set[str] = set()
+        self.shops_read: set[str] = set()
+
+    def route(self, url: str) -> Callable[..., Any] | None:
+        if self.profile.links.is_shop(url):
+            return self.parse_shop
+        return super().route(url)
 
     # ------------------------------------------------------------------ navigation
     def parse_search(self, response: Response) -> Iterator[Any]:
@@ -43,6 +62,9 @@ class ListingsSpider(ProfileSpider):
         for url in page.urls:
             if page.kind == "sitemapindex":
                 yield scrapy.Request(url, callback=self.parse_sitemap)
+            elif self.profile.links.is_shop(url):
+                if request := self.shop_request(url):
+                    yield request
             elif callback := self.route(url):
                 yield scrapy.Request(url, callback=callback)
 
@@ -87,6 +109,59 @@ class ListingsSpider(ProfileSpider):
         )
         if self.profile.reviews is not None:
             yield self.review_request(listing_id, 1)
+        shop_url = self.shop_link(response, extract.shop_id)
+        if shop_url and (request := self.shop_request(shop_url)):
+            yield request
+
+    # ------------------------------------------------------------------ shops
+    def shop_link(self, response: Response, shop_id: str | None = None) -> str | None:
+        """The shop page a product page links to: the link whose id is the listing's
+        shop id when the extractor found one, else the first shop link on the page."""
+        links = self.profile.links
+        if not links.shop:
+            return None
+        found = [u for u in self.page_links(response) if links.is_shop(u)]
+        if shop_id:
+            for url in found:
+                if links.shop_id(url) == str(shop_id):
+                    return url
+        return found[0] if found else None
+
+    def shop_request(self, url: str) -> scrapy.Request | None:
+        """A request for a shop page, unless this crawl already asked for that shop."""
+        shop_id = self.profile.links.shop_id(url)
+        if not shop_id or shop_id in self.shops_requested:
+            return None
+        self.shops_requested.add(shop_id)
+        return scrapy.Request(url, callback=self.parse_shop, meta={"shop_id": shop_id})
+
+    def parse_shop(self, response: Response) -> Iterator[Any]:
+        """A shop page: its licence data as a shop record (once per shop id), and the
+        product pages it lists, as any other discovered page."""
+        expected = response.meta.get("shop_id") or self.profile.links.shop_id(response.url)
+        if expected:
+            self.shops_requested.add(expected)
+        try:
+            shop = parse_shop_page(
+                response.body,
+                response.url,
+                headers=response_headers(response),
+                platform=self.profile.platform,
+            )
+        except ParseError as exc:
+            # A cut-short or broken page: the next attempt is likely to be whole.
+            yield from self.parse_failed(response, "shop", exc, retry=True)
+            return
+        if shop["external_id"] not in self.shops_read:
+            self.shops_read.add(shop["external_id"])
+            yield ShopItem(
+                source=self.profile.name,
+                platform=self.profile.platform,
+                external_id=shop["external_id"],
+                payload=shop,
+                **self.record_fields(response),
+            )
+        yield from self.parse_discovered(response)
 
     # ------------------------------------------------------------------ reviews
     def review_url(self, listing_id: str, page: int, cursor: str | None = None) -> str:

@@ -81,7 +81,21 @@ def test_one_dag_per_enabled_profile(airflow_db):
         assert {o.name for o in dag.get_task("publish").outlets} >= {
             "ecqm.stg_listings",
             "ecqm.stg_reviews",
+            "ecqm.stg_shops",
         }
+
+
+def test_processing_runs_on_every_staging_table_the_crawls_publish(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    from ecqm.assets import STAGING_ASSETS
+    from ecqm.settings import DAGS_FOLDER
+
+    bag = DagBag(dag_folder=str(DAGS_FOLDER / "process_staging.py"))
+    assert bag.import_errors == {}
+    condition = bag.dags["process_staging"].timetable.asset_condition
+    assert {a.name for a in condition.objects} == {a.name for a in STAGING_ASSETS.values()}
+    assert "ecqm.stg_shops" in {a.name for a in condition.objects}
 
 
 @pytest.mark.slow

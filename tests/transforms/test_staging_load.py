@@ -14,6 +14,7 @@ from ecqm.warehouse.schema import (
     stg_complaints,
     stg_listings,
     stg_reviews,
+    stg_shops,
 )
 from transforms.staging import load_crawl_run
 
@@ -218,3 +219,80 @@ def test_a_run_without_files_loads_nothing_and_says_so(warehouse_engine, tmp_pat
 def _count_complaints(engine) -> int:
     with engine.connect() as conn:
         return _count(conn, stg_complaints)
+
+
+def _shop(shop_id: str, **changes) -> str:
+    record = {
+        "kind": "shop",
+        "source": "youpin",
+        "platform": "youpin",
+        "external_id": shop_id,
+        "listing_external_id": None,
+        "url": f"http://127.0.0.1:8800/youpin/shop/{shop_id}.html",
+        "fetched_at": "2026-11-01T02:06:00Z",
+        "evidence_sha256": "ef" * 32,
+        "crawl_run_id": RUN,
+        "payload": {
+            "platform": "youpin",
+            "external_id": shop_id,
+            "name": "惠民电器专营店",
+            "company": "金华恒兴商贸有限公司",
+            "credit_code": "913307001LX2TU7UBP",
+            "contact": "邹志海",
+            "phone": "15742337588",
+            "address": "浙江省金华市永康市金湖路76号创业大厦6号楼1216室",
+            "province": "浙江省",
+            "city": "金华市",
+            "url": f"http://127.0.0.1:8800/youpin/shop/{shop_id}.html",
+        },
+    }
+    record.update(changes)
+    return json.dumps(record, ensure_ascii=False)
+
+
+def test_shop_pages_load_into_stg_shops_once_per_version(warehouse_engine, tmp_path):
+    landing = tmp_path / "landing"
+    lines = [_shop("35671549"), _shop("46730812"), _shop("35671549"), _shop("1", platform=None)]
+    _write(landing, "shops", lines)
+    loads = []
+    for _ in range(2):
+        with warehouse_engine.begin() as conn:
+            loads.append(
+                load_crawl_run(
+                    conn, landing=landing, profile="youpin", run_id=RUN, partition_date=DATE
+                )
+            )
+    first, second = loads
+    assert first.tables["stg_shops"].inserted == 2
+    assert first.tables["stg_shops"].duplicates_in_input == 1
+    assert first.quarantined == 1 and first.new_rows == 2  # no platform: not a shop record
+    assert second.new_rows == 0 and second.tables["stg_shops"].unchanged == 2
+    with warehouse_engine.connect() as conn:
+        rows = conn.execute(select(stg_shops).order_by(stg_shops.c.id)).mappings().all()
+        (q,) = conn.execute(select(quarantine)).mappings().all()
+    assert [(r["platform"], r["external_id"], r["source"]) for r in rows] == [
+        ("youpin", "35671549", "youpin"),
+        ("youpin", "46730812", "youpin"),
+    ]
+    assert rows[0]["payload"]["phone"] == "15742337588" and rows[0]["crawl_run_id"] == RUN
+    assert q["table_name"] == "stg_shops" and q["rule"] == "staging_value"
+
+    # The shop changed its phone: a new version, the first one kept.
+    later = "crawl_youpin__20261102T0000"
+    changed = json.loads(_shop("35671549", crawl_run_id=later))
+    changed["payload"]["phone"] = "0579-8765 4321"
+    folder = landing / "youpin" / "shops" / DATE / later
+    folder.mkdir(parents=True)
+    (folder / "shard-000.jsonl").write_text(json.dumps(changed, ensure_ascii=False) + "\n")
+    with warehouse_engine.begin() as conn:
+        third = load_crawl_run(
+            conn, landing=landing, profile="youpin", run_id=later, partition_date=DATE
+        )
+    assert third.tables["stg_shops"].inserted == 1
+    with warehouse_engine.connect() as conn:
+        phones = conn.execute(
+            select(stg_shops.c.payload)
+            .where(stg_shops.c.external_id == "35671549")
+            .order_by(stg_shops.c.id)
+        ).scalars()
+        assert [p["phone"] for p in phones] == ["15742337588", "0579-8765 4321"]

@@ -32,8 +32,9 @@ def test_layout():
     assert landing.stats_path(root, "tousu", "2026-11-01", "r1", 12).name == "shard-012.json"
     sha = hashlib.sha256(b"x").hexdigest()
     assert landing.evidence_path(Path("/ev"), sha) == Path(f"/ev/{sha[:2]}/{sha}.gz")
+    assert landing.item_path(root, "youpin", "shop", "2026-11-01", "r1", 0).parts[-4] == "shops"
     with pytest.raises(ValueError):
-        landing.item_path(root, "youpin", "shop", "2026-11-01", "r1", 0)
+        landing.item_path(root, "youpin", "seller", "2026-11-01", "r1", 0)
     with pytest.raises(ValueError):
         landing.evidence_path(Path("/ev"), "../../etc/passwd")
 

@@ -91,7 +91,13 @@ def test_small_world_crawl_end_to_end(tmp_path):
         by_id = {x["id"]: x for x in listings}
         for r in got_reviews:
             assert r["external_id"] in {v["id"] for v in by_id[r["listing_external_id"]]["reviews"]}
-        assert first.items == {"listing": len(got), "review": len(got_reviews)}
+        got_shops = items_of(first, "shop")
+        assert {x["shop_id"] for x in listings} <= {x["external_id"] for x in got_shops}
+        assert first.items == {
+            "listing": len(got),
+            "review": len(got_reviews),
+            "shop": len(got_shops),
+        }
         assert first.pages == len(read_jsonl(first.pages_file))
         assert first.retries > 0 and first.errors.get("http_5xx", 0) > 0  # faults were met
         assert first.errors.get("offsite_filtered", 0) >= 3

@@ -43,7 +43,8 @@ def window_end(as_of: dt.date) -> dt.datetime:
 def _frame(conn: Connection, query: Any, columns: list[str] | None = None) -> pd.DataFrame:
     result = conn.execute(query)
     names = columns or list(result.keys())
-    return pd.DataFrame(result.fetchall(), columns=names)
+    # Plain tuples: pandas probes Row objects attribute by attribute otherwise.
+    return pd.DataFrame([tuple(r) for r in result.fetchall()], columns=names)
 
 
 def _utc(series: pd.Series) -> pd.Series:

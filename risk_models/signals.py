@@ -144,6 +144,27 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), "").astype(str)
 
 
+def _top_per_product(counts: pd.Series) -> dict[Any, tuple[str, int]]:
+    """(product, hazard) → count  ⇒  product → (most frequent hazard, its count); ties go
+    to the hazard named first in alphabetical order, so results do not depend on row order."""
+    out: dict[Any, tuple[str, int]] = {}
+    for (pid, hazard), k in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+        if pid not in out:
+            out[pid] = (str(hazard), int(k))
+    return out
+
+
+def _id_lists(frame: pd.DataFrame, keys: list[str]) -> dict[tuple, list[int]]:
+    """Group key (always a tuple) → the first :data:`MAX_EVIDENCE` ids, in frame order."""
+    out: dict[tuple, list[int]] = {}
+    cols = [frame[k].tolist() for k in keys]
+    for *key, rid in zip(*cols, frame["id"].tolist(), strict=True):
+        ids = out.setdefault(tuple(key), [])
+        if len(ids) < MAX_EVIDENCE:
+            ids.append(int(rid))
+    return out
+
+
 def _ids(values: Iterable[Any], limit: int = MAX_EVIDENCE) -> list[int]:
     out: list[int] = []
     for v in values:
@@ -186,20 +207,27 @@ def review_signals(f: Frames) -> list[Signal]:
     base_defect = ((totals["defects"] + 1) / (totals["n"] + 20)).clip(0.01, 0.5)
     base_negative = ((totals["negatives"] + 2) / (totals["n"] + 20)).clip(0.02, 0.6)
     out: list[Signal] = []
-    hz = r[r["is_hazard"]].sort_values("defect_probability", ascending=False)
-    hz_groups = {pid: g for pid, g in hz.groupby("product_id")}
-    df = r[r["is_defect"]].sort_values("defect_probability", ascending=False)
-    df_groups = {pid: g for pid, g in df.groupby("product_id")}
-    neg = r[r["is_negative"]].sort_values("negative_probability", ascending=False)
-    neg_groups = {pid: g for pid, g in neg.groupby("product_id")}
-    for pid, row in per.iterrows():
-        n = int(row["n"])
-        start = row["first"].to_pydatetime() if pd.notna(row["first"]) else None
-        if row["hazards"] > 0:
-            g = hz_groups[pid]
-            counts = g["hazard"].value_counts()
-            hazard = str(counts.index[0])
-            k = int(counts.iloc[0])
+    # Per product, computed once for all products (no per-product frames): the most
+    # reported safety hazard and its count, the dominant hazard of all defect reports,
+    # and the evidence ids, most confident first.
+    hz = r[r["is_hazard"]].sort_values(["defect_probability", "id"], ascending=[False, True])
+    hz_counts = hz.groupby(["product_id", "hazard"]).size()
+    top_hazard = _top_per_product(hz_counts)
+    hz_ids = _id_lists(hz, ["product_id", "hazard"])
+    df = r[r["is_defect"]].sort_values(["defect_probability", "id"], ascending=[False, True])
+    df_hazard = _top_per_product(df.groupby(["product_id", "hazard"]).size())
+    df_ids = _id_lists(df, ["product_id"])
+    neg = r[r["is_negative"]].sort_values(["negative_probability", "id"], ascending=[False, True])
+    neg_ids = _id_lists(neg, ["product_id"])
+    b_def = base_defect.to_dict()
+    b_neg = base_negative.to_dict()
+    for pid, n, defects, negatives, hazards, first in per[
+        ["n", "defects", "negatives", "hazards", "first"]
+    ].itertuples(index=True, name=None):
+        n = int(n)
+        start = first.to_pydatetime() if pd.notna(first) else None
+        if hazards > 0:
+            hazard, k = top_hazard[pid]
             share = k / n
             # One report in many is weak (a misread review, a one-off); several
             # reports of the same hazard, or a high share, are strong.
@@ -213,18 +241,16 @@ def review_signals(f: Frames) -> list[Signal]:
                     k,
                     strength,
                     f"{n}条评论中{k}条反映{HAZARD_ZH.get(hazard, hazard)}（{share:.1%}）",
-                    {"reviews": _ids(g.loc[g["hazard"] == hazard, "id"])},
+                    {"reviews": hz_ids[(pid, hazard)]},
                     baseline=None,
                     hazard=hazard,
                     window_start=start,
                 )
             )
-        b = float(base_defect.loc[pid])
-        k = int(row["defects"])
+        b = float(b_def[pid])
+        k = int(defects)
         z = (k - n * b) / math.sqrt(max(n * b * (1 - b), 1e-9))
         if k and z > 1.0:
-            g = df_groups[pid]
-            counts = g["hazard"].value_counts()
             out.append(
                 Signal(
                     "product",
@@ -234,14 +260,14 @@ def review_signals(f: Frames) -> list[Signal]:
                     k / n,
                     min(1.0, (z - 1.0) / 4.0) * saturate(k, 2.0),
                     f"{n}条评论中{k}条反映质量问题（{k / n:.1%}，同类产品约{b:.1%}）",
-                    {"reviews": _ids(g["id"])},
+                    {"reviews": df_ids[(pid,)]},
                     baseline=b,
-                    hazard=str(counts.index[0]) if len(counts) else None,
+                    hazard=df_hazard.get(pid, (None, 0))[0],
                     window_start=start,
                 )
             )
-        b = float(base_negative.loc[pid])
-        k = int(row["negatives"])
+        b = float(b_neg[pid])
+        k = int(negatives)
         z = (k - n * b) / math.sqrt(max(n * b * (1 - b), 1e-9))
         if k and z > 1.5:
             out.append(
@@ -253,7 +279,7 @@ def review_signals(f: Frames) -> list[Signal]:
                     k / n,
                     min(1.0, (z - 1.5) / 4.0) * saturate(k, 3.0),
                     f"差评{k}条，占{k / n:.1%}（同类产品约{b:.1%}）",
-                    {"reviews": _ids(neg_groups[pid]["id"])},
+                    {"reviews": neg_ids[(pid,)]},
                     baseline=b,
                     window_start=start,
                 )
@@ -413,7 +439,7 @@ def listing_signals(f: Frames, banned: Any | None) -> list[Signal]:
     lst = f.listings
     if lst.empty:
         return []
-    snap = f.snapshots.set_index("listing_id")["snapshot_id"] if len(f.snapshots) else {}
+    snap = dict(zip(f.snapshots["listing_id"], f.snapshots["snapshot_id"], strict=True))
     prod = f.products.set_index("id")
     out: list[Signal] = []
 
@@ -458,11 +484,12 @@ def listing_signals(f: Frames, banned: Any | None) -> list[Signal]:
     from_date = prod["ccc_required_from"]
     applies = need_ccc & (from_date.isna() | (pd.to_datetime(from_date) <= pd.Timestamp(f.as_of)))
     ccc = linked[linked["product_id"].map(applies).fillna(False).astype(bool)]
-    for pid, g in ccc.groupby("product_id"):
-        missing = g[g["ccc_number"].isna()]
-        if missing.empty:
-            continue
-        share = len(missing) / len(g)
+    totals = ccc.groupby("product_id").size().to_dict()
+    missing = _id_lists(ccc[ccc["ccc_number"].isna()], ["product_id"])
+    missing_n = ccc[ccc["ccc_number"].isna()].groupby("product_id").size().to_dict()
+    for (pid,), ids in missing.items():
+        k, total = int(missing_n[pid]), int(totals[pid])
+        share = k / total
         out.append(
             Signal(
                 "product",
@@ -471,17 +498,18 @@ def listing_signals(f: Frames, banned: Any | None) -> list[Signal]:
                 ACTIVE,
                 share,
                 0.4 + 0.6 * share,
-                f"属于强制性认证目录，{len(missing)}/{len(g)}个商品页未标注3C证书编号",
-                ev(missing["id"]),
+                f"属于强制性认证目录，{k}/{total}个商品页未标注3C证书编号",
+                ev(ids),
                 hazard="labelling",
             )
         )
     # 三无: neither producer nor origin shown.
-    for pid, g in linked.groupby("product_id"):
-        bare = g[g["producer_name"].isna() & g["origin"].isna()]
-        if bare.empty:
-            continue
-        share = len(bare) / len(g)
+    totals = linked.groupby("product_id").size().to_dict()
+    bare = linked[linked["producer_name"].isna() & linked["origin"].isna()]
+    bare_n = bare.groupby("product_id").size().to_dict()
+    for (pid,), ids in _id_lists(bare, ["product_id"]).items():
+        k, total = int(bare_n[pid]), int(totals[pid])
+        share = k / total
         out.append(
             Signal(
                 "product",
@@ -490,8 +518,8 @@ def listing_signals(f: Frames, banned: Any | None) -> list[Signal]:
                 ACTIVE,
                 share,
                 share,
-                f"{len(bare)}/{len(g)}个商品页无生产者名称和产地（三无）",
-                ev(bare["id"]),
+                f"{k}/{total}个商品页无生产者名称和产地（三无）",
+                ev(ids),
                 hazard="labelling",
             )
         )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 
 from bench import (
+    bench_assess,
     bench_crawl,
     bench_extract,
     bench_process,
+    bench_recalls,
     bench_resolve,
     bench_review_duplicates,
+    bench_score_reviews,
     bench_upsert,
 )
 
@@ -20,6 +23,9 @@ BENCHMARKS = [
     ("near-duplicate reviews", bench_review_duplicates.main),
     ("staging to core", bench_process.main),
     ("product resolution", bench_resolve.main),
+    ("review text scoring", bench_score_reviews.main),
+    ("recall matching", bench_recalls.main),
+    ("risk assessment", bench_assess.main),
 ]
 
 

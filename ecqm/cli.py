@@ -87,6 +87,72 @@ def _process(args: argparse.Namespace, *, rebuild: bool) -> int:
     return 1 if problems else 0
 
 
+def _assess(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from risk_models.tasks import as_of_for, assess
+
+    url = args.url or settings.load().warehouse_url
+    as_of = args.as_of or as_of_for(dt.datetime.now(dt.UTC))
+    report = assess(url, as_of)
+    print(
+        f"assessed {report['products']:,} products as of {report['as_of']}: "
+        + ", ".join(f"{lv} {n:,}" for lv, n in report["levels"].items())
+    )
+    print(
+        f"reviews scored {report['reviews_scored']:,} (text model {report['review_model']}), "
+        f"recall matches {report['recall_matches']:,}, signals {report['signals']:,}"
+    )
+    print(
+        f"confirmed {report['confirmed']:,}, dismissed by staff {report['dismissed']:,}; "
+        f"risk model {report['model_version']}, matrix {report['matrix_version']}"
+    )
+    return 0
+
+
+def _train_risk_model(args: argparse.Namespace) -> int:
+    from risk_models.tasks import train
+
+    result = train(args.url or settings.load().warehouse_url, min_outcomes=args.min_outcomes)
+    print(result["reason"])
+    return 0
+
+
+def _import_risk_decisions(args: argparse.Namespace) -> int:
+    from ecqm.warehouse.engine import make_engine
+    from risk_models.decisions import DecisionFileError, import_decisions
+
+    engine = make_engine(args.url or settings.load().warehouse_url)
+    try:
+        with engine.begin() as conn:
+            report = import_decisions(conn, args.file)
+    except DecisionFileError as exc:
+        print(f"ecqm: {exc.path}: refused, nothing was loaded:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"ecqm: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(
+        f"{report.path}: {report.rows} decisions ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(report.decisions.items()))
+        + f"), {report.inserted} new, {report.unchanged} already recorded"
+    )
+    return 0
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-01") from exc
+
+
 def _describe(result: object) -> str:
     if isinstance(result, dict):
         return ", ".join(f"{k} {v}" for k, v in result.items())
@@ -185,6 +251,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="database URL (default ECQM_WAREHOUSE_URL)")
     p.add_argument("--run-id", help="run id recorded in process_runs (default manual__<time>)")
     p.set_defaults(func=lambda a: _process(a, rebuild=False))
+
+    p = sub.add_parser("assess", help="assess every product's risk (signals, level, explanation)")
+    p.add_argument("--url", help="database URL (default ECQM_WAREHOUSE_URL)")
+    p.add_argument("--as-of", type=_date, help="assessment date, Asia/Shanghai (default today)")
+    p.set_defaults(func=_assess)
+
+    p = sub.add_parser(
+        "train-risk-model",
+        help="learn the risk score from inspection results; promote it only if it is better",
+    )
+    p.add_argument("--url")
+    p.add_argument("--min-outcomes", type=int, default=200)
+    p.set_defaults(func=_train_risk_model)
+
+    imp = sub.add_parser("import", help="take in files from staff (CSV or XLSX)")
+    imp_sub = imp.add_subparsers(dest="import_command", required=True, metavar="KIND")
+    p = imp_sub.add_parser(
+        "risk-decisions", help="staff confirm or dismiss risk assessments (质量风险确认)"
+    )
+    p.add_argument("file")
+    p.add_argument("--url")
+    p.set_defaults(func=_import_risk_decisions)
+
+    from risk_models.recalls.cli import register as register_recalls
+    from risk_models.text.cli import register as register_reviews
+
+    register_reviews(sub)
+    register_recalls(sub)
 
     s = sub.add_parser("settings", help="print the effective settings")
     s.set_defaults(func=_settings)

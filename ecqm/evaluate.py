@@ -242,3 +242,57 @@ def risk_levels(engine: Engine, truth: Mapping[str, Any], as_of: Any | None = No
         missed=tuple(sorted(detectable - found)),
         levels_of_planted=dict(levels_of_planted),
     )
+
+
+@dataclass(frozen=True)
+class MatchScores:
+    """(listing, recall) pairs the warehouse matched, against the planted ones."""
+
+    predicted: int
+    planted: int
+    correct: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.planted if self.planted else 1.0
+
+
+def recall_matching(engine: Engine, truth: Mapping[str, Any]) -> MatchScores:
+    """Recall matches in ``recall_matches`` against the truth's ``matched_listings``, over
+    the listings and recalls the warehouse holds."""
+    from ecqm.warehouse.schema import recall_matches, recalls
+
+    def source(s: str) -> str:
+        return {"eu_safety_gate": "safety_gate"}.get(s, s)
+
+    with engine.connect() as conn:
+        held_listings = set(
+            map(tuple, conn.execute(select(listings.c.platform, listings.c.external_id)))
+        )
+        held_recalls = {
+            (source(s), n)
+            for s, n in conn.execute(select(recalls.c.source, recalls.c.recall_number))
+        }
+        predicted = {
+            (p, e, source(s), n)
+            for p, e, s, n in conn.execute(
+                select(
+                    listings.c.platform,
+                    listings.c.external_id,
+                    recall_matches.c.source,
+                    recall_matches.c.recall_number,
+                ).join(listings, listings.c.id == recall_matches.c.listing_id)
+            )
+        }
+    planted = {
+        (li["platform"], str(li["id"]), source(r["source"]), r["number"])
+        for r in truth.get("recalls") or []
+        for li in r.get("matched_listings") or []
+        if (li["platform"], str(li["id"])) in held_listings
+        and (source(r["source"]), r["number"]) in held_recalls
+    }
+    return MatchScores(len(predicted), len(planted), len(predicted & planted))

@@ -333,7 +333,7 @@ def parse_safety_gate_csv(
     out = []
     for i, row in enumerate(_csv_rows(body, url, SAFETY_GATE_REQUIRED), start=2):
         number = row.get("Alert number", "")
-        if not re.fullmatch(r"A\d{2}/\d{3,6}/\d{2}", number):
+        if not re.fullmatch(r"(?:A\d{2}|SR)/\d{3,6}/\d{2}", number):
             if errors is not None:
                 errors.append(f"{url}: line {i}: Alert number {number!r} is malformed")
             continue

@@ -198,6 +198,11 @@ def test_safety_gate_csv():
     )
     assert r["brands"] == ["PANDOO"] and r["models"] == ["XX-844Q", "XX-856V", "XX-929Q", "XX-267L"]
     assert r["hazard_type"] == "Burns" and r["country"] == "China"
+    # Alerts numbered the newer way (SR/nnnnn/yy) are read too.
+    sg = page("safety_gate_alerts.csv").decode().split("\r\n")
+    sg[1] = "SR/00949/26" + sg[1][sg[1].index(",") :]
+    rows = parse_safety_gate_csv("\r\n".join(sg), f"{BASE}/sg.csv")
+    assert len(rows) == 5 and rows[0]["external_id"] == "SR/00949/26"
 
 
 def test_broken_recall_files():

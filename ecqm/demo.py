@@ -153,17 +153,25 @@ def _crawl_directly(profile: Any) -> tuple[str, bool]:
 
 
 def collected_by_source(warehouse_url: str) -> dict[str, dict[str, set[str]]]:
-    """Distinct external ids in staging: kind → source (platform for listings and reviews) → ids."""
+    """Distinct external ids in staging: kind → source (platform for listings, reviews and
+    shops) → ids."""
     from sqlalchemy import select
 
     from ecqm.warehouse.engine import make_engine
-    from ecqm.warehouse.schema import stg_complaints, stg_listings, stg_recalls, stg_reviews
+    from ecqm.warehouse.schema import (
+        stg_complaints,
+        stg_listings,
+        stg_recalls,
+        stg_reviews,
+        stg_shops,
+    )
 
     engine = make_engine(warehouse_url)
     out: dict[str, dict[str, set[str]]] = {}
     queries = {
         "listings": select(stg_listings.c.platform, stg_listings.c.external_id),
         "reviews": select(stg_reviews.c.platform, stg_reviews.c.external_id),
+        "shops": select(stg_shops.c.platform, stg_shops.c.external_id),
         "complaints": select(stg_complaints.c.source, stg_complaints.c.complaint_number),
         "recalls": select(stg_recalls.c.source, stg_recalls.c.recall_number),
     }
@@ -176,10 +184,12 @@ def collected_by_source(warehouse_url: str) -> dict[str, dict[str, set[str]]]:
 
 
 def planted_ids(truth: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
-    """The same shape as :func:`collected_by_source`, from the planted truth."""
+    """The same shape as :func:`collected_by_source`, from the planted truth (shops: those
+    with a listing, whose pages the listings link to)."""
     out: dict[str, dict[str, set[str]]] = {
         "listings": {},
         "reviews": {},
+        "shops": {},
         "complaints": {},
         "recalls": {},
     }
@@ -188,6 +198,9 @@ def planted_ids(truth: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
             out["listings"].setdefault(lst["platform"], set()).add(lst["id"])
             for review in lst.get("reviews", []):
                 out["reviews"].setdefault(lst["platform"], set()).add(review["id"])
+    for shop in truth.get("shops", []):
+        if shop.get("listing_count"):
+            out["shops"].setdefault(shop["platform"], set()).add(shop["id"])
     for c in truth["complaints"]:
         out["complaints"].setdefault("tousu", set()).add(c["number"])
     for r in truth["recalls"]:
@@ -223,7 +236,7 @@ def run_demo(
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     s = ecqm_settings.load()
     started = time.perf_counter()
-    total = 7
+    total = 8
     print(f"ecqm demo — home {s.home}, warehouse {s.warehouse_url}\n", flush=True)
 
     from ecqm import airflow_local
@@ -303,6 +316,8 @@ def run_demo(
         print(f"      {line}")
     if _process(total, use_airflow, s, truth):
         return 1
+    if _assess(total, use_airflow, s, truth):
+        return 1
     print("\nPlanted in the simulated world (what later stages must find):")
     for name, n in check.planted.items():
         print(f"      {name:40s} {n:>7,}")
@@ -364,6 +379,61 @@ def _process(total: int, use_airflow: bool, s: Any, truth: dict[str, Any]) -> in
     docs = s.home / "data_docs" / "index.html"
     if docs.exists():
         print(f"      data docs  {docs}")
+    return 0
+
+
+def _assess(total: int, use_airflow: bool, s: Any, truth: dict[str, Any]) -> int:
+    """Core → risk assessments through the ``assess_risk`` DAG; print the levels and how
+    they compare with the planted defects."""
+    import datetime as dt
+
+    from ecqm.evaluate import risk_levels
+    from ecqm.warehouse.engine import make_engine
+    from risk_models.tasks import as_of_for, assess
+
+    if use_airflow:
+        from ecqm import airflow_local
+
+        run = airflow_local.run_dag("assess_risk")
+        if run.state != "success":
+            print(
+                f"DAG assess_risk ended {run.state}; see the logs under {s.airflow_home / 'logs'}"
+            )
+            return 1
+        from ecqm.airflow_local import asset_events_of
+
+        report = asset_events_of(run).get("ecqm.risk_assessments")
+        _step(8, total, "DAG assess_risk: success — every product assessed, with explanations")
+    else:
+        report = assess(s.warehouse_url, as_of_for(dt.datetime.now(dt.UTC)))
+        _step(8, total, "every product assessed, with explanations")
+    if report:
+        levels = report["levels"]
+        print(
+            f"      risk levels as of {report['as_of']}: 高风险 {levels['high']:,}, "
+            f"较高风险 {levels['elevated']:,}, 一般风险 {levels['moderate']:,}, "
+            f"低风险 {levels['low']:,}; confirmed {report['confirmed']:,}"
+        )
+        print(
+            f"      reviews scored {report['reviews_scored']:,}, recall matches "
+            f"{report['recall_matches']:,}, signals {report['signals']:,}; "
+            f"risk model {report['model_version']}"
+        )
+    engine = make_engine(s.warehouse_url)
+    try:
+        scores = risk_levels(engine, truth)
+    finally:
+        engine.dispose()
+    print(
+        f"      planted defects {scores.planted}: {scores.detectable} left a trace (a review, "
+        f"complaint or recall) and {scores.detectable_found} of them are high or elevated; "
+        f"missed {len(scores.missed)}"
+    )
+    print(
+        f"      high-risk products {scores.high}: {scores.high_correct} truly likely to fail "
+        f"(precision {scores.precision_high:.3f}), {scores.high_defect} with a planted defect"
+    )
+    print("      BI view  mart_risk_current (one row per product, with the explanation)")
     return 0
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from ecqm.warehouse.schema import (
     complaints,
@@ -32,6 +32,19 @@ from ecqm.warehouse.schema import (
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# A review counts as reporting a defect (or as negative) from this probability on.
+FLAG = 0.5
+# The recent window of the spike test.
+RECENT_DAYS = 90
+STAT_COLUMNS = ["product_id", "n", "defects", "negatives", "first", "n_recent", "defects_recent"]
+REVIEW_COLUMNS = [
+    "id",
+    "product_id",
+    "posted_at",
+    "negative_probability",
+    "defect_probability",
+    "hazard",
+]
 
 
 def window_end(as_of: dt.date) -> dt.datetime:
@@ -60,7 +73,8 @@ class Frames:
     products: pd.DataFrame  # id, category_code, brand, model, producer_name, severity_weight, ...
     listings: pd.DataFrame  # id, product_id, shop_id, title, brand, price_fen, ccc_number, ...
     snapshots: pd.DataFrame  # listing_id, snapshot_id (latest by capture time)
-    reviews: pd.DataFrame  # id, listing_id, product_id, posted_at, rating, spam, scores
+    reviews: pd.DataFrame  # flagged reviews only: id, product_id, posted_at, scores
+    review_stats: pd.DataFrame  # per product: n, defects, negatives, first, n_recent, ...
     complaints: pd.DataFrame  # id, listing_id, product_id, shop_id, filed_at, text
     matches: pd.DataFrame  # listing_id, product_id, recall_id, source, score, hazard, ...
     shops: pd.DataFrame  # id, phone_hash, address_hash, contact_hash, company_name
@@ -141,35 +155,7 @@ def load_frames(conn: Connection, as_of: dt.date) -> Frames:
             )
         ),
     )
-    rev = _frame(
-        conn,
-        select(
-            reviews.c.id,
-            reviews.c.listing_id,
-            listings.c.product_id,
-            reviews.c.posted_at,
-            reviews.c.fetched_at,
-            reviews.c.rating,
-            reviews.c.spam_cluster_id,
-            review_scores.c.negative_probability,
-            review_scores.c.defect_probability,
-            review_scores.c.hazard,
-            review_scores.c.hazard_probability,
-        )
-        .select_from(
-            reviews.join(listings, listings.c.id == reviews.c.listing_id).outerjoin(
-                review_scores, review_scores.c.review_id == reviews.c.id
-            )
-        )
-        .where(
-            or_(
-                reviews.c.posted_at < end,
-                and_(reviews.c.posted_at.is_(None), reviews.c.fetched_at < end),
-            )
-        ),
-    )
-    if len(rev):
-        rev["posted_at"] = _utc(rev["posted_at"].fillna(rev["fetched_at"]))
+    rev, stats = _reviews(conn, end)
     comp = _frame(
         conn,
         select(
@@ -242,4 +228,88 @@ def load_frames(conn: Connection, as_of: dt.date) -> Frames:
             inspection_results.c.test_item,
         ).where(inspection_results.c.tested_on <= last_day),
     )
-    return Frames(as_of, end, prod, lst, snaps, rev, comp, mat, shp, insp)
+    return Frames(as_of, end, prod, lst, snaps, rev, stats, comp, mat, shp, insp)
+
+
+def _reviews(conn: Connection, end: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scored reviews outside 刷单 clusters: counts per product computed by the database,
+    and as rows only those flagged as a defect report or negative (the evidence), so
+    memory grows with the flagged reviews, not with every review."""
+    posted = func.coalesce(reviews.c.posted_at, reviews.c.fetched_at)
+    cut = end - dt.timedelta(days=RECENT_DAYS)
+    scored = reviews.join(listings, listings.c.id == reviews.c.listing_id).join(
+        review_scores, review_scores.c.review_id == reviews.c.id
+    )
+    keep = and_(reviews.c.spam_cluster_id.is_(None), posted < end)
+    is_defect = review_scores.c.defect_probability >= FLAG
+    recent = posted >= cut
+
+    def count(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    stats = _frame(
+        conn,
+        select(
+            listings.c.product_id,
+            func.count(),
+            count(is_defect),
+            count(review_scores.c.negative_probability >= FLAG),
+            func.min(posted),
+            count(recent),
+            count(and_(recent, is_defect)),
+        )
+        .select_from(scored)
+        .where(keep)
+        .group_by(listings.c.product_id),
+        STAT_COLUMNS,
+    )
+    if len(stats):
+        stats["first"] = _utc(stats["first"])
+    rows = _frame(
+        conn,
+        select(
+            reviews.c.id,
+            listings.c.product_id,
+            posted,
+            review_scores.c.negative_probability,
+            review_scores.c.defect_probability,
+            review_scores.c.hazard,
+        )
+        .select_from(scored)
+        .where(keep, or_(is_defect, review_scores.c.negative_probability >= FLAG)),
+        REVIEW_COLUMNS,
+    )
+    if len(rows):
+        rows["posted_at"] = _utc(rows["posted_at"])
+    return rows, stats
+
+
+def stats_of(reviews_frame: pd.DataFrame, end: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same two frames as the database gives, from a frame of every scored review
+    (``spam_cluster_id`` and ``posted_at`` included): for tests and for callers that
+    already hold the reviews."""
+    r = reviews_frame
+    r = r[r["spam_cluster_id"].isna() & r["defect_probability"].notna() & (r["posted_at"] < end)]
+    cut = pd.Timestamp(end - dt.timedelta(days=RECENT_DAYS))
+    d = r["defect_probability"] >= FLAG
+    rec = r["posted_at"] >= cut
+    stats = (
+        r.assign(
+            d=d.astype(int),
+            ng=(r["negative_probability"] >= FLAG).astype(int),
+            rc=rec.astype(int),
+            rd=(rec & d).astype(int),
+        )
+        .groupby("product_id")
+        .agg(
+            n=("id", "size"),
+            defects=("d", "sum"),
+            negatives=("ng", "sum"),
+            first=("posted_at", "min"),
+            n_recent=("rc", "sum"),
+            defects_recent=("rd", "sum"),
+        )
+        .reset_index()[STAT_COLUMNS]
+    )
+    flagged = r[d | (r["negative_probability"] >= FLAG)][REVIEW_COLUMNS]
+    return flagged.reset_index(drop=True), stats

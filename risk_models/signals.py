@@ -182,24 +182,17 @@ def _ids(values: Iterable[Any], limit: int = MAX_EVIDENCE) -> list[int]:
 def review_signals(f: Frames) -> list[Signal]:
     """Hazard and defect mentions, negative share, and a spike against the product's own
     past. Reviews in a 刷单 cluster are left out: copied praise says nothing."""
+    stats = f.review_stats
+    if stats.empty:
+        return []
     r = f.reviews
-    if r.empty:
-        return []
-    r = r[r["spam_cluster_id"].isna() & r["defect_probability"].notna()]
-    if r.empty:
-        return []
     r = r.assign(
         is_defect=r["defect_probability"] >= DEFECT_CUTOFF,
         is_negative=r["negative_probability"] >= DEFECT_CUTOFF,
     )
     r = r.assign(is_hazard=r["is_defect"] & r["hazard"].isin(SAFETY_HAZARDS))
-    per = r.groupby("product_id").agg(
-        n=("id", "size"),
-        defects=("is_defect", "sum"),
-        negatives=("is_negative", "sum"),
-        hazards=("is_hazard", "sum"),
-        first=("posted_at", "min"),
-    )
+    per = stats.set_index("product_id")
+    per["hazards"] = r[r["is_hazard"]].groupby("product_id").size().reindex(per.index).fillna(0)
     # Category baselines: the share most products of the category show.
     cat = f.products.set_index("id")["category_code"]
     per["category"] = cat.reindex(per.index).values
@@ -284,56 +277,50 @@ def review_signals(f: Frames) -> list[Signal]:
                     window_start=start,
                 )
             )
-    out.extend(_spikes(r, f.end, base_defect))
+    out.extend(_spikes(per, r, f.end, base_defect))
     return out
 
 
-def _spikes(r: pd.DataFrame, end: dt.datetime, base_defect: pd.Series) -> list[Signal]:
+def _spikes(
+    per: pd.DataFrame, r: pd.DataFrame, end: dt.datetime, base_defect: pd.Series
+) -> list[Signal]:
     """The last 90 days against the product's own earlier reviews (two-proportion test;
     with too little history, against the category's rate)."""
     cut = pd.Timestamp(end - dt.timedelta(days=SPIKE_DAYS))
-    recent = r["posted_at"] >= cut
-    agg = (
-        r.assign(recent=recent, bad=r["is_defect"])
-        .groupby(["product_id", "recent"])["bad"]
-        .agg(["size", "sum"])
-        .unstack("recent", fill_value=0)
-    )
     out: list[Signal] = []
-    if (("size", True) not in agg.columns) or agg.empty:
-        return out
-    n1 = agg[("size", True)]
-    k1 = agg[("sum", True)]
-    n0 = agg[("size", False)] if ("size", False) in agg.columns else n1 * 0
-    k0 = agg[("sum", False)] if ("sum", False) in agg.columns else k1 * 0
-    b_cat = base_defect.reindex(agg.index).fillna(0.05)
+    n1 = per["n_recent"].astype(float)
+    k1 = per["defects_recent"].astype(float)
+    n0 = per["n"] - n1
+    k0 = per["defects"] - k1
+    b_cat = base_defect.reindex(per.index).fillna(0.05)
     own = n0 >= 10
-    p0 = np.where(own, (k0 + 0.5) / (n0 + 1), b_cat)
+    p0 = pd.Series(np.where(own, (k0 + 0.5) / (n0 + 1), b_cat), index=per.index)
     p1 = k1 / n1.where(n1 > 0, 1)
     se = np.sqrt(p0 * (1 - p0) / n1.where(n1 > 0, 1) + np.where(own, p0 * (1 - p0) / n0.clip(1), 0))
     z = (p1 - p0) / np.maximum(se, 1e-9)
     mask = (n1 >= 3) & (k1 >= 2) & (z > 2.0)
-    bad_recent = r[recent & r["is_defect"]].sort_values("posted_at", ascending=False)
-    groups = {pid: g for pid, g in bad_recent.groupby("product_id")}
-    for pid in agg.index[mask]:
+    bad_recent = r[(r["posted_at"] >= cut) & r["is_defect"]].sort_values(
+        ["posted_at", "id"], ascending=[False, True]
+    )
+    top = _top_per_product(bad_recent.groupby(["product_id", "hazard"]).size())
+    ids = _id_lists(bad_recent, ["product_id"])
+    for pid in per.index[mask]:
         zz = float(z.loc[pid])
-        g = groups.get(pid)
-        counts = g["hazard"].value_counts() if g is not None else pd.Series(dtype=int)
-        hazard = str(counts.index[0]) if len(counts) else None
-        base = float(p0[agg.index.get_loc(pid)])
+        base = float(p0.loc[pid])
+        share = float(p1.loc[pid])
         out.append(
             Signal(
                 "product",
                 pid,
                 "review_spike",
                 ACTIVE,
-                float(p1.loc[pid]),
+                share,
                 min(1.0, (zz - 2.0) / 4.0 + 0.25),
-                f"近{SPIKE_DAYS}天问题评论占{float(p1.loc[pid]):.1%}，此前{base:.1%}"
+                f"近{SPIKE_DAYS}天问题评论占{share:.1%}，此前{base:.1%}"
                 f"（{'本产品' if bool(own.loc[pid]) else '同类产品'}基线，z={zz:.1f}）",
-                {"reviews": _ids(g["id"]) if g is not None else []},
+                {"reviews": ids.get((pid,), [])},
                 baseline=base,
-                hazard=hazard,
+                hazard=top.get(pid, (None, 0))[0],
                 window_start=cut.to_pydatetime(),
             )
         )
@@ -367,7 +354,9 @@ def complaint_signals(
             np.where(c["defect"] >= DEFECT_CUTOFF, "quality", "other"),
         )
     )
-    reviews_per_product = f.reviews.groupby("product_id").size() if len(f.reviews) else None
+    reviews_per_product = (
+        f.review_stats.set_index("product_id")["n"] if len(f.review_stats) else None
+    )
     out: list[Signal] = []
     linked = c[c["product_id"].notna()]
     for (pid, kind), g in linked.groupby(["product_id", "kind"]):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from risk_models.frames import Frames, window_end
+from risk_models.frames import Frames, stats_of, window_end
 
 AS_OF = dt.date(2026, 11, 1)
 END = window_end(AS_OF)
@@ -95,7 +95,7 @@ def frames(
             [{"listing_id": r["id"], "snapshot_id": 1000 + r["id"]} for r in listings],
             ["listing_id", "snapshot_id"],
         ),
-        df(reviews, list(review(0, 0, 0, 1))),
+        *stats_of(df(reviews, list(review(0, 0, 0, 1))), END),
         df(
             complaints,
             [

@@ -379,3 +379,64 @@ def test_the_mart_shows_the_newest_assessment_per_product(warehouse_engine, worl
     fire = next(r for r in rows if r["product_id"] == world["products"]["k1"])
     assert fire["level_zh"] == "高风险" and fire["level_rank"] == 4
     assert fire["category_zh"] == "电热水壶" and fire["listings_count"] == 1
+
+
+def test_the_database_counts_reviews_as_the_frame_code_does(warehouse_engine, world, risk_home):
+    """Per-product review counts come from SQL; :func:`stats_of` states the same rules in
+    pandas. Both must agree (spam clusters out, the 90-day window, the 0.5 flags)."""
+    import pandas as pd
+
+    from risk_models.frames import load_frames, stats_of, window_end
+
+    with warehouse_engine.begin() as c:
+        c.execute(
+            reviews.update()
+            .where(reviews.c.external_id.in_(["r1", "r2"]))
+            .values(spam_cluster_id="c9")
+        )
+    assess(warehouse_engine, AS_OF, home=risk_home)
+    with warehouse_engine.connect() as c:
+        frames = load_frames(c, AS_OF)
+        full = pd.DataFrame(
+            [
+                tuple(r)
+                for r in c.execute(
+                    select(
+                        reviews.c.id,
+                        listings.c.product_id,
+                        reviews.c.posted_at,
+                        reviews.c.spam_cluster_id,
+                        review_scores.c.negative_probability,
+                        review_scores.c.defect_probability,
+                        review_scores.c.hazard,
+                    )
+                    .join(listings, listings.c.id == reviews.c.listing_id)
+                    .join(review_scores, review_scores.c.review_id == reviews.c.id)
+                )
+            ],
+            columns=[
+                "id",
+                "product_id",
+                "posted_at",
+                "spam_cluster_id",
+                "negative_probability",
+                "defect_probability",
+                "hazard",
+            ],
+        )
+    full["posted_at"] = pd.to_datetime(full["posted_at"], utc=True)
+    flagged, stats = stats_of(full, window_end(AS_OF))
+    got = frames.review_stats.sort_values("product_id").reset_index(drop=True)
+    want = stats.sort_values("product_id").reset_index(drop=True)
+    assert (
+        got[["product_id", "n", "defects", "negatives", "n_recent", "defects_recent"]]
+        .astype(int)
+        .equals(
+            want[["product_id", "n", "defects", "negatives", "n_recent", "defects_recent"]].astype(
+                int
+            )
+        )
+    )
+    assert (got["first"] == want["first"]).all()
+    assert sorted(frames.reviews["id"]) == sorted(flagged["id"])
+    assert int(got["n"].sum()) == len(full) - 2

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, UniqueConstraint, or_, select, tuple_
+from sqlalchemy import Connection, Engine, Table, UniqueConstraint, func, or_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ecqm.warehouse.checks import BatchChecker
@@ -333,13 +333,7 @@ def _merge_postgres(cur: Any, p: _Prepared, values: list[tuple[Any, ...]], q: An
 
 def _upsert_sqlite(conn: Connection, p: _Prepared, values: list[tuple[Any, ...]]) -> UpsertResult:
     table = p.table
-    key_cols = [table.c[c] for c in p.key]
-    keys = [tuple(v[i] for i in p.key_positions) for v in values]
-    if len(key_cols) == 1:
-        condition = key_cols[0].in_([k[0] for k in keys])
-    else:
-        condition = tuple_(*key_cols).in_(keys)
-    existing = len(conn.execute(select(*key_cols).where(condition)).all())
+    existing = _count_existing(conn, p, values)
     stmt = sqlite_insert(table)
     if p.targets:
         stmt = stmt.on_conflict_do_update(
@@ -353,3 +347,29 @@ def _upsert_sqlite(conn: Connection, p: _Prepared, values: list[tuple[Any, ...]]
     inserted = len(values) - existing
     updated = changed - inserted
     return UpsertResult(inserted, updated, existing - updated)
+
+
+def _count_existing(conn: Connection, p: _Prepared, values: list[tuple[Any, ...]]) -> int:
+    """How many of the (distinct, non-null) keys of ``values`` the table holds.
+
+    SQLite answers ``(a, b) IN (VALUES ...)`` by scanning the whole key index, which
+    makes every batch cost as much as the table is large, but looks each key up in the
+    index for ``(a, b) IN (SELECT column1, column2 FROM (VALUES ...))``.
+    """
+    key_cols = [p.table.c[c] for c in p.key]
+    keys = [p.key_of(v) for v in values]
+    if len(key_cols) == 1:
+        condition = key_cols[0].in_([k[0] for k in keys])
+        return conn.execute(select(func.count()).select_from(p.table).where(condition)).scalar_one()
+    q = conn.dialect.identifier_preparer.quote
+    procs = [c.type.bind_processor(conn.dialect) for c in key_cols]
+    width = len(key_cols)
+    row = "(" + ", ".join(["?"] * width) + ")"
+    statement = (
+        f"SELECT count(*) FROM {q(p.table.name)} "
+        f"WHERE ({', '.join(q(c.name) for c in key_cols)}) IN "
+        f"(SELECT {', '.join(f'column{j + 1}' for j in range(width))} "
+        f"FROM (VALUES {', '.join([row] * len(keys))}))"
+    )
+    params = tuple(proc(x) if proc else x for k in keys for x, proc in zip(k, procs, strict=True))
+    return int(conn.exec_driver_sql(statement, params).scalar_one())

@@ -536,9 +536,129 @@ inspection_results = Table(
     Column("report_number", String(64), nullable=False),
     Column("tested_on", Date, nullable=False),
     Column("attributes", Json),
+    Column("source_file", Text),
+    Column("file_sha256", String(64)),
     _loaded_at(),
     UniqueConstraint("report_number", "test_item", name="uq_inspection_results_natural"),
     Index("ix_inspection_results_product_id", "product_id"),
+)
+
+# ------------------------------------------------------------------------ monitoring
+# 监测计划 and 网上采样: what to buy, from whom, for which lab; what the buyers and labs
+# send back through the inbox; and the market estimates computed from it.
+monitoring_plans = Table(
+    "monitoring_plans",
+    metadata,
+    Column("plan_id", String(64), primary_key=True),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("risk_as_of", Date),
+    Column("budget_purchases", Integer, nullable=False),
+    Column("budget_fen", BigInteger),
+    Column("seed", BigInteger, nullable=False),
+    Column("scope", Json, nullable=False),
+    Column("params", Json, nullable=False),
+    Column("summary", Json, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+sampling_tasks = Table(
+    "sampling_tasks",
+    metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column(
+        "plan_id",
+        String(64),
+        ForeignKey("monitoring_plans.plan_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("stratum", String(16), nullable=False),
+    Column("stratum_key", String(128)),
+    Column("inclusion_probability", Float, nullable=False),
+    Column("product_id", Id, ForeignKey("products.id", ondelete="SET NULL")),
+    Column("listing_id", Id, ForeignKey("listings.id", ondelete="SET NULL")),
+    Column("shop_id", Id, ForeignKey("shops.id", ondelete="SET NULL")),
+    Column("platform", String(32), nullable=False),
+    Column("listing_external_id", String(128), nullable=False),
+    Column("category_code", String(48)),
+    Column("risk_level", String(16)),
+    Column("risk_probability", Float),
+    Column("price_fen", BigInteger),
+    Column("price_cap_fen", BigInteger),
+    Column("sample_units", SmallInteger, nullable=False),
+    Column("backup_units", SmallInteger, nullable=False),
+    Column("test_items", Json, nullable=False),
+    Column("standards", Json, nullable=False),
+    Column("lab_code", String(32)),
+    Column("due_on", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_sampling_tasks_plan_id", "plan_id"),
+    Index("ix_sampling_tasks_product_id", "product_id"),
+)
+
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", String(64), ForeignKey("sampling_tasks.task_id"), nullable=False),
+    Column("order_number", String(64), nullable=False),
+    Column("paid_fen", BigInteger, nullable=False),
+    Column("ordered_at", UTCDateTime(), nullable=False),
+    Column("shop_name", String(256)),
+    Column("evidence", Json, nullable=False),
+    Column("logistics_company", String(64)),
+    Column("tracking_number", String(64)),
+    Column("received_at", UTCDateTime()),
+    Column("sample_seal", String(64)),
+    Column("backup_seal", String(64)),
+    Column("condition", Text),
+    Column("source_file", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    _loaded_at(),
+    UniqueConstraint("task_id", "order_number", name="uq_purchases_natural"),
+)
+
+inbox_files = Table(
+    "inbox_files",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("problems", Json, nullable=False),
+    Column("archived_as", Text),
+    Column("received_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("kind", "sha256", name="uq_inbox_files_natural"),
+)
+
+market_estimates = Table(
+    "market_estimates",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "plan_id",
+        String(64),
+        ForeignKey("monitoring_plans.plan_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("category_code", String(48), nullable=False),
+    Column("audit_samples", Integer, nullable=False),
+    Column("audit_failed", Integer, nullable=False),
+    Column("estimate", Float),
+    Column("ci_low", Float),
+    Column("ci_high", Float),
+    Column("targeted_samples", Integer, nullable=False),
+    Column("targeted_failed", Integer, nullable=False),
+    Column("targeted_hit_rate", Float),
+    Column("audit_hit_rate", Float),
+    Column("lift", Float),
+    Column("method", Text, nullable=False),
+    Column("computed_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("plan_id", "category_code", name="uq_market_estimates_natural"),
 )
 
 # ---------------------------------------------------------------------------- crawls
@@ -601,3 +721,4 @@ RISK_TABLES = (
     model_versions,
     inspection_results,
 )
+MONITORING_TABLES = (monitoring_plans, sampling_tasks, purchases, inbox_files, market_estimates)

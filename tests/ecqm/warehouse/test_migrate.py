@@ -11,6 +11,7 @@ from ecqm.warehouse.engine import make_engine
 from ecqm.warehouse.schema import (
     CORE_TABLES,
     PROCESS_TABLES,
+    MONITORING_TABLES,
     REFERENCE_TABLES,
     RISK_TABLES,
     STAGING_TABLES,
@@ -51,7 +52,14 @@ def test_upgrade_creates_every_table_and_matches_the_code(database_url):
     tables = set(inspect(engine).get_table_names())
     expected = {
         t.name
-        for t in (*STAGING_TABLES, *REFERENCE_TABLES, *CORE_TABLES, *PROCESS_TABLES, *RISK_TABLES)
+        for t in (
+            *STAGING_TABLES,
+            *REFERENCE_TABLES,
+            *CORE_TABLES,
+            *PROCESS_TABLES,
+            *RISK_TABLES,
+            *MONITORING_TABLES,
+        )
     }
     assert expected <= tables
     assert _diff_with_code(engine) == [], "migrations and ecqm.warehouse.schema disagree"

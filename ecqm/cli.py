@@ -273,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--url")
     p.set_defaults(func=_import_risk_decisions)
+    from transforms.intake.cli import register_import
+
+    register_import(imp_sub)
 
     from risk_models.recalls.cli import register as register_recalls
     from risk_models.text.cli import register as register_reviews

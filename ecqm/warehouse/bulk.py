@@ -362,7 +362,7 @@ def _count_existing(conn: Connection, p: _Prepared, values: list[tuple[Any, ...]
         condition = key_cols[0].in_([k[0] for k in keys])
         return conn.execute(select(func.count()).select_from(p.table).where(condition)).scalar_one()
     q = conn.dialect.identifier_preparer.quote
-    procs = [c.type.bind_processor(conn.dialect) for c in key_cols]
+    procs = [c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in key_cols]
     width = len(key_cols)
     row = "(" + ", ".join(["?"] * width) + ")"
     statement = (

@@ -199,3 +199,30 @@ def test_a_conflict_the_key_probe_misses_still_merges(warehouse_engine):
             ).scalar_one()
             == "moved"
         )
+
+
+def test_counts_are_right_when_a_time_is_part_of_the_key(warehouse_engine):
+    """(a product, a moment) as the natural key: the second load finds every row, on
+    SQLite (times stored as text) as on PostgreSQL."""
+    from ecqm.warehouse.schema import products, risk_decisions
+
+    now = dt.datetime(2026, 11, 20, 7, 30, tzinfo=dt.UTC)
+    with warehouse_engine.begin() as conn:
+        conn.execute(
+            products.insert(),
+            [{"product_key": f"k{i}", "first_seen_at": now, "last_seen_at": now} for i in range(3)],
+        )
+        pids = [p for (p,) in conn.execute(select(products.c.id))]
+        rows = [
+            {
+                "product_id": p,
+                "decision": "dismiss",
+                "decided_by": "王工",
+                "decided_at": now + dt.timedelta(minutes=i),
+            }
+            for i, p in enumerate(pids)
+        ]
+        first = upsert(conn, risk_decisions, rows)
+        second = upsert(conn, risk_decisions, rows)
+    assert (first.inserted, first.unchanged) == (3, 0)
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, 3)

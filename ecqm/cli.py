@@ -110,6 +110,44 @@ def _assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from transforms.plans.tasks import describe, period_for, plan_month, yuan_to_fen
+
+    try:
+        report = plan_month(
+            args.url or settings.load().warehouse_url,
+            period=args.period or period_for(dt.datetime.now(dt.UTC)),
+            budget_purchases=args.budget,
+            budget_fen=yuan_to_fen(args.yuan),
+            seed=args.seed,
+            plan_id=args.plan_id,
+            as_of=args.as_of,
+            categories=args.categories.split(",") if args.categories else None,
+            platforms=args.platforms.split(",") if args.platforms else None,
+        )
+    except ValueError as exc:
+        print(f"ecqm: {exc}", file=sys.stderr)
+        return 2
+    print(describe(report))
+    return 0
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from transforms.plans.tasks import estimates
+
+    rows = estimates(args.url or settings.load().warehouse_url, args.plan_id)
+    for r in rows:
+        est = "—" if r.get("estimate") is None else f"{r['estimate']:.1%}"
+        ci = "" if r.get("ci_low") is None else f" (95% CI {r['ci_low']:.1%}–{r['ci_high']:.1%})"
+        print(
+            f"{r['category_code']:24s} audit {r['audit_failed']}/{r['audit_samples']} failed, "
+            f"estimate {est}{ci}; targeted {r['targeted_failed']}/{r['targeted_samples']}"
+        )
+    return 0
+
+
 def _train_risk_model(args: argparse.Namespace) -> int:
     from risk_models.tasks import train
 
@@ -256,6 +294,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="database URL (default ECQM_WAREHOUSE_URL)")
     p.add_argument("--as-of", type=_date, help="assessment date, Asia/Shanghai (default today)")
     p.set_defaults(func=_assess)
+
+    p = sub.add_parser("plan", help="make the monthly monitoring plan (targeted + audit samples)")
+    p.add_argument("--budget", type=int, required=True, help="number of purchases")
+    p.add_argument("--yuan", help="money for purchases, in yuan (e.g. 20000 or ¥20,000)")
+    p.add_argument("--seed", type=int, help="random seed (default: the month, e.g. 202612)")
+    p.add_argument("--period", help="YYYY-MM (default: this month, Asia/Shanghai)")
+    p.add_argument("--plan-id")
+    p.add_argument("--as-of", type=_date, help="use the risk assessments of this date")
+    p.add_argument("--categories", help="category codes, comma separated")
+    p.add_argument("--platforms", help="platforms, comma separated")
+    p.add_argument("--url")
+    p.set_defaults(func=_plan)
+
+    p = sub.add_parser(
+        "estimate", help="market non-conformity rate of a plan from its inspection results"
+    )
+    p.add_argument("plan_id")
+    p.add_argument("--url")
+    p.set_defaults(func=_estimate)
 
     p = sub.add_parser(
         "train-risk-model",

@@ -10,8 +10,8 @@ from ecqm.warehouse import migrate
 from ecqm.warehouse.engine import make_engine
 from ecqm.warehouse.schema import (
     CORE_TABLES,
-    PROCESS_TABLES,
     MONITORING_TABLES,
+    PROCESS_TABLES,
     REFERENCE_TABLES,
     RISK_TABLES,
     STAGING_TABLES,

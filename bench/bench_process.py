@@ -8,10 +8,14 @@ Great Expectations, linking to listings, upserting, clustering copied reviews an
 reconciling — and reports its time and its own peak resident memory.
 
 Processing is chunked (``--chunk-rows``), so memory should not grow with the input
-apart from the near-duplicate index, which holds every review's shingles by design.
+apart from what must span the whole input: the product resolver's state (one entry
+per product) and the near-duplicate review index, which keeps in memory only its
+look-up tables (about 70 bytes per review) and the rest in working files.
 
-Targets on 2 cores: at least 5,000 reviews per second through staging → core, and the
-peak at 1,000,000 reviews under 2 GiB.
+Targets on 2 cores: at least 5,000 rows (reviews and their listings) per second
+through staging → core at every size, and the peak at 1,000,000 reviews under 2 GiB.
+The peak at 1,000,000 is measured when that size is run; otherwise it is estimated
+from the sizes that were run, and the summary says which.
 
     python -m bench.bench_process --sizes 200000,1000000          # SQLite in a temp folder
     python -m bench.bench_process --sizes 100000 --url postgresql+psycopg://postgres@127.0.0.1/bench
@@ -135,11 +139,12 @@ def _process(url: str, home: str, chunk_rows: int) -> dict:
 
     engine = make_engine(url)
     start_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = process_staging(
         engine, run_id="bench", salt=b"bench-salt", home=Path(home), chunk_rows=chunk_rows
     )
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     with engine.connect() as conn:
         balanced = all(r.ok for r in reconcile(conn, "bench"))
     engine.dispose()
@@ -148,9 +153,11 @@ def _process(url: str, home: str, chunk_rows: int) -> dict:
         "reviews_in": reviews.rows_in,
         "listings_in": report.tables["stg_listings"].rows_in,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
         "rows_per_second": round(
             (reviews.rows_in + report.tables["stg_listings"].rows_in) / seconds
         ),
+        "reviews_per_second": round(reviews.rows_in / seconds),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "start_rss_mib": round(start_mib, 1),
         "quarantined": reviews.quarantined,
@@ -186,21 +193,32 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(result)
             print(
                 f"{result['reviews_in']:>9,} reviews + {result['listings_in']:,} listings  "
-                f"{result['seconds']:7.1f} s  {result['rows_per_second']:>7,} rows/s  "
-                f"peak {result['peak_rss_mib']:7.1f} MiB  reconciled {result['reconciled']}"
+                f"{result['seconds']:7.1f} s (CPU {result['cpu_seconds']:.1f} s)  "
+                f"{result['rows_per_second']:>7,} rows/s ({result['reviews_per_second']:,} "
+                f"reviews/s)  peak {result['peak_rss_mib']:7.1f} MiB  "
+                f"reconciled {result['reconciled']}"
             )
     slowest = min(r["rows_per_second"] for r in runs)
-    big = max(runs, key=lambda r: r["reviews_in"])
-    peak_1m = big["peak_rss_mib"] * max(1.0, 1_000_000 / max(1, big["reviews_in"]))
-    ok = (
-        slowest >= TARGET_ROWS_PER_SECOND
-        and peak_1m <= TARGET_PEAK_MIB_AT_1M
-        and all(r["reconciled"] for r in runs)
-    )
+    peak_1m, how = peak_at_1m(runs)
+    reconciled = all(r["reconciled"] for r in runs)
+    fast_enough = slowest >= TARGET_ROWS_PER_SECOND
+    small_enough = peak_1m <= TARGET_PEAK_MIB_AT_1M
+    ok = fast_enough and small_enough and reconciled
+    peaks = ", ".join(f"{r['peak_rss_mib']:,.0f} MiB at {r['reviews_in']:,}" for r in runs)
+    missed = [
+        name
+        for name, met in (
+            ("speed", fast_enough),
+            ("memory", small_enough),
+            ("reconciliation", reconciled),
+        )
+        if not met
+    ]
     print(
-        f"slowest {slowest:,} rows/s (target {TARGET_ROWS_PER_SECOND:,}); peak at 1,000,000 "
-        f"reviews about {peak_1m:,.0f} MiB (target {TARGET_PEAK_MIB_AT_1M:,}): "
-        + ("ok" if ok else "BELOW TARGET")
+        f"slowest {slowest:,} rows/s (target {TARGET_ROWS_PER_SECOND:,}); peak {peaks} reviews; "
+        f"at 1,000,000 reviews {peak_1m:,.0f} MiB, {how} (target under "
+        f"{TARGET_PEAK_MIB_AT_1M:,}): "
+        + ("targets met" if ok else "BELOW TARGET (" + ", ".join(missed) + ")")
     )
     if not args.no_record:
         record(
@@ -209,12 +227,42 @@ def main(argv: list[str] | None = None) -> int:
                 "database": "postgresql" if args.url else "sqlite",
                 "chunk_rows": args.chunk_rows,
                 "runs": runs,
+                "peak_mib_at_1m": round(peak_1m, 1),
+                "peak_at_1m_is": how,
                 "target_rows_per_second": TARGET_ROWS_PER_SECOND,
                 "target_peak_mib_at_1m": TARGET_PEAK_MIB_AT_1M,
                 "meets_target": ok,
             },
         )
     return 0 if ok else 1
+
+
+def peak_at_1m(runs: list[dict]) -> tuple[float, str]:
+    """The peak at 1,000,000 reviews and how it was found.
+
+    Measured when a run had at least that many reviews (the smallest such run);
+    otherwise extrapolated along the line through the two largest runs, or, from a
+    single run, scaled in proportion to its size (as if all of its memory grew with
+    the input).
+
+    >>> peak_at_1m([{"reviews_in": 200_000, "peak_rss_mib": 600.0},
+    ...             {"reviews_in": 1_000_000, "peak_rss_mib": 700.0}])
+    (700.0, 'measured')
+    >>> peak_at_1m([{"reviews_in": 100_000, "peak_rss_mib": 500.0},
+    ...             {"reviews_in": 200_000, "peak_rss_mib": 520.0}])
+    (680.0, 'extrapolated from 2 sizes')
+    """
+    big = [r for r in runs if r["reviews_in"] >= 1_000_000]
+    if big:
+        return min(big, key=lambda r: r["reviews_in"])["peak_rss_mib"], "measured"
+    by_size = sorted(runs, key=lambda r: r["reviews_in"])
+    if len(by_size) >= 2 and by_size[-1]["reviews_in"] > by_size[-2]["reviews_in"]:
+        a, b = by_size[-2], by_size[-1]
+        slope = (b["peak_rss_mib"] - a["peak_rss_mib"]) / (b["reviews_in"] - a["reviews_in"])
+        peak = b["peak_rss_mib"] + max(0.0, slope) * (1_000_000 - b["reviews_in"])
+        return peak, "extrapolated from 2 sizes"
+    r = by_size[-1]
+    return r["peak_rss_mib"] * 1_000_000 / max(1, r["reviews_in"]), "scaled from 1 size"
 
 
 def _reset(url: str) -> None:

@@ -141,7 +141,12 @@ def _fold_table() -> dict[int, str]:
 _FOLD = _fold_table()
 
 
+_FOLDABLE = re.compile("[" + "".join(map(chr, sorted(_FOLD))) + "]")
+
+
 def _fold(text: str) -> str:
+    if text.isascii() or not _FOLDABLE.search(text):
+        return text  # nothing to fold (the table maps no ASCII character)
     return text.translate(_FOLD)
 
 
@@ -480,6 +485,22 @@ def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return i >= 0 and spans[i][1] > a
 
 
+class _Protection:
+    """The protected spans of one folded text, worked out when a detector first matches:
+    most texts match nothing, and finding product numbers costs more than the detectors."""
+
+    __slots__ = ("_norm", "_spans")
+
+    def __init__(self, norm: str) -> None:
+        self._norm = norm
+        self._spans: list[tuple[int, int]] | None = None
+
+    def overlaps(self, span: tuple[int, int]) -> bool:
+        if self._spans is None:
+            self._spans = _protected(self._norm)
+        return _overlaps(span, self._spans)
+
+
 def _digits(s: str) -> str:
     return re.sub(r"[^0-9]", "", s)
 
@@ -535,33 +556,53 @@ def _accept_whole(m: re.Match[str], norm: str) -> str | None:
 
 _Accept = Callable[[re.Match[str], str], "str | None"]
 
+# What a folded text must contain for a detector to have anything to find: every
+# pattern but WeChat's and names' needs an ASCII digit, e-mail addresses need an "@",
+# and WeChat ids and names need their cue words (with the detector's own flags).
+_NEEDS_DIGIT = re.compile(r"[0-9]")
+_NEEDS_AT = re.compile(r"@")
+_NEEDS_WECHAT_CUE = re.compile(r"(?i:微信|威信|薇信|徽信|v信|vx|wx|weixin|wechat|加v)")
+_NEEDS_NAME_CUE = re.compile(
+    r"姓名|收货人|收件人|联系人|投诉人|寄件人|持卡人|户名|申请人|举报人|当事人"
+)
+
 # Order matters: e-mail before QQ and WeChat, ID numbers before cards, cards before
 # phones (a grouped card holds phone-like digits), phones before WeChat (微信同号).
-_DETECTORS: tuple[tuple[str, re.Pattern[str], _Accept, bool], ...] = (
-    # (kind, pattern, accept, replace only the "id" group)
-    ("email", _EMAIL, _accept_email, False),
-    ("id_number", _ID18, _accept_id18, False),
-    ("id_number", _ID15, _accept_id15, False),
-    ("bank_card", _CARD, _accept_card, False),
-    ("mobile", _MOBILE, _accept_mobile, False),
-    ("landline", _LANDLINE, _accept_landline, False),
-    ("wechat", _WECHAT, _accept_group, True),
-    ("qq", _QQ, _accept_group, True),
-    ("name", _NAME, _accept_group, True),
-    ("address", _STREET_ADDRESS, _accept_whole, False),
-    ("address", _BUILDING_ADDRESS, _accept_whole, False),
+_DETECTORS: tuple[tuple[str, re.Pattern[str], _Accept, bool, re.Pattern[str]], ...] = (
+    # (kind, pattern, accept, replace only the "id" group, what the text needs)
+    ("email", _EMAIL, _accept_email, False, _NEEDS_AT),
+    ("id_number", _ID18, _accept_id18, False, _NEEDS_DIGIT),
+    ("id_number", _ID15, _accept_id15, False, _NEEDS_DIGIT),
+    ("bank_card", _CARD, _accept_card, False, _NEEDS_DIGIT),
+    ("mobile", _MOBILE, _accept_mobile, False, _NEEDS_DIGIT),
+    ("landline", _LANDLINE, _accept_landline, False, _NEEDS_DIGIT),
+    ("wechat", _WECHAT, _accept_group, True, _NEEDS_WECHAT_CUE),
+    ("qq", _QQ, _accept_group, True, _NEEDS_DIGIT),
+    ("name", _NAME, _accept_group, True, _NEEDS_NAME_CUE),
+    ("address", _STREET_ADDRESS, _accept_whole, False, _NEEDS_DIGIT),
+    ("address", _BUILDING_ADDRESS, _accept_whole, False, _NEEDS_DIGIT),
 )
 _RAW_KINDS = ("email", "id_number", "mobile")  # what assert_no_pii reports
+# A folded text without any of the detectors' needs (most review text) has nothing to find.
+_NEEDS_ANY = re.compile(
+    "|".join(f"(?:{p})" for p in dict.fromkeys(d[4].pattern for d in _DETECTORS))
+)
 
 
 def _find(
-    norm: str, kind: str, pattern: re.Pattern[str], accept: _Accept, group: bool
+    norm: str,
+    kind: str,
+    pattern: re.Pattern[str],
+    accept: _Accept,
+    group: bool,
+    protection: _Protection,
 ) -> Iterator[_Hit]:
-    # An e-mail address is never product information, whatever precedes it.
-    protected = [] if kind == "email" else _protected(norm)
     for m in pattern.finditer(norm):
         span = m.span("id") if group else m.span()
-        if span[0] == span[1] or _overlaps(span, protected):
+        if span[0] == span[1]:
+            continue
+        # An e-mail address is never product information, whatever precedes it.
+        if kind != "email" and protection.overlaps(span):
             continue
         value = accept(m, norm)
         if value:
@@ -600,6 +641,8 @@ def scrub_text(text: str, *, salt: bytes) -> ScrubResult:
 
 def _scrub(text: str, salt: bytes | None) -> ScrubResult:
     """Scrub ``text``; without a salt no pseudonyms are made (detection only)."""
+    if not _NEEDS_ANY.search(_fold(text)):
+        return ScrubResult(text)
     counts: Counter[str] = Counter()
     pseudonyms: list[str] = []
     # A replacement can expose a value that a neighbour hid (two e-mails written
@@ -607,8 +650,14 @@ def _scrub(text: str, salt: bytes | None) -> ScrubResult:
     for _ in range(_MAX_SWEEPS):
         found = False
         norm = _fold(text)
-        for kind, pattern, accept, group in _DETECTORS:
-            hits = list(_find(norm, kind, pattern, accept, group))
+        protection = _Protection(norm)
+        holds: dict[re.Pattern[str], bool] = {}  # what this ``norm`` contains
+        for kind, pattern, accept, group, needs in _DETECTORS:
+            if needs not in holds:
+                holds[needs] = needs.search(norm) is not None
+            if not holds[needs]:
+                continue
+            hits = list(_find(norm, kind, pattern, accept, group, protection))
             if not hits:
                 continue
             found = True
@@ -623,6 +672,8 @@ def _scrub(text: str, salt: bytes | None) -> ScrubResult:
             out.append(text[pos:])
             text = "".join(out)
             norm = _fold(text)  # placeholders are unchanged by folding
+            protection = _Protection(norm)
+            holds = {}  # a placeholder can bring a cue word ([微信], [姓名])
         if not found:
             break
     return ScrubResult(text, dict(counts), tuple(pseudonyms))

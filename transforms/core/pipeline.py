@@ -27,6 +27,7 @@ the incremental runs did.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import logging
@@ -37,14 +38,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Table,
+    and_,
     bindparam,
     delete,
     func,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy import text as sql
@@ -61,12 +63,14 @@ from ecqm.warehouse.schema import (
     quarantine,
     recalls,
     ref_categories,
+    ref_regions,
     reviews,
     shops,
     stg_complaints,
     stg_listings,
     stg_recalls,
     stg_reviews,
+    stg_shops,
 )
 from transforms.core import records
 from transforms.core.records import RecordError, Toolkit
@@ -82,6 +86,7 @@ CORE_OF = {
     "stg_reviews": reviews,
     "stg_complaints": complaints,
     "stg_recalls": recalls,
+    "stg_shops": shops,
 }
 # Tables whose quarantine rows this stage writes (and a rebuild clears).
 STAGE_TABLES = (
@@ -180,6 +185,8 @@ class ProcessReport:
 class ChunkResult:
     report: TableReport
     quarantine: list[dict[str, Any]] = field(default_factory=list)
+    # Natural keys of the rows offered to the upsert that were in core before the chunk.
+    rewritten: list[tuple] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------- services
@@ -192,13 +199,22 @@ class Services:
     def __init__(self, conn: Connection, *, salt: bytes, run_id: str) -> None:
         from transforms.categories import CategoryMapper
         from transforms.core.links import ListingUrls
+        from transforms.core.regions import RegionIndex
 
         self.run_id = run_id
         self.categories = CategoryMapper()
         self._category_cache: dict[tuple, tuple[str | None, str | None, float]] = {}
         self.urls = ListingUrls.from_profiles()
         self.category_codes = set(conn.execute(select(ref_categories.c.code)).scalars())
-        self.kit = Toolkit(salt=salt, categorise=self._categorise, listing_of_url=self.urls.match)
+        self.regions = RegionIndex(
+            conn.execute(select(ref_regions).where(ref_regions.c.is_active.is_(True))).mappings()
+        )
+        self.kit = Toolkit(
+            salt=salt,
+            categorise=self._categorise,
+            listing_of_url=self.urls.match,
+            region_of=self.regions.code_of,
+        )
         self.resolver = _load_resolver(conn)
         self.product_seen: dict[str, tuple[dt.datetime, dt.datetime]] = {}
         self.quality = Quality(run_id, self.category_codes, self.urls.platforms())
@@ -347,23 +363,40 @@ def _version(row: Mapping[str, Any], at: str) -> tuple[dt.datetime, int]:
     return (row[at], row["staging_id"] or 0)
 
 
+def _by_key(
+    table: Table, key: Sequence[str], keys: Iterable[tuple]
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions selecting the rows of ``keys`` (natural-key tuples) through the key's
+    unique index, at most :data:`KEY_BATCH` keys each.
+
+    SQLite answers ``(a, b) IN (VALUES ...)`` by scanning the whole index, once per
+    batch, so the cost of a chunk would grow with the table; keys grouped by their
+    leading columns and asked as ``a = ? AND b IN (...)`` are looked up instead. A key
+    with a missing part matches nothing, as in a row-value comparison.
+    """
+    cols = [table.c[k] for k in key]
+    groups: dict[tuple, list[Any]] = defaultdict(list)
+    for k in dict.fromkeys(keys):
+        if all(v is not None for v in k):
+            groups[k[:-1]].append(k[-1])
+    for prefix, lasts in groups.items():
+        head = [c == v for c, v in zip(cols, prefix)]
+        for i in range(0, len(lasts), KEY_BATCH):
+            yield and_(*head, cols[-1].in_(lasts[i : i + KEY_BATCH]))
+
+
 def _existing(
     conn: Connection, table: Table, key: Sequence[str], keys: Iterable[tuple], columns=None
 ) -> dict[tuple, dict[str, Any]]:
     """Current core rows for ``keys``, by key, fetched in batches."""
-    keys = list(dict.fromkeys(keys))
     cols = [table.c[c] for c in columns] if columns else list(table.c)
     out: dict[tuple, dict[str, Any]] = {}
-    key_cols = [table.c[k] for k in key]
-    for i in range(0, len(keys), KEY_BATCH):
-        part = keys[i : i + KEY_BATCH]
-        cond = (
-            tuple_(*key_cols).in_(part)
-            if len(key_cols) > 1
-            else key_cols[0].in_([k[0] for k in part])
-        )
-        for r in conn.execute(select(*cols).where(cond)).mappings():
-            out[tuple(r[k] for k in key)] = dict(r)
+    for cond in _by_key(table, key, keys):
+        result = conn.execute(select(*cols).where(cond))
+        names = list(result.keys())
+        at = [names.index(k) for k in key]
+        for values in result:
+            out[tuple(values[i] for i in at)] = dict(zip(names, values))
     return out
 
 
@@ -671,6 +704,7 @@ def _simple_chunk(
         enrich(conn, out)
     rejects: list[RejectedRow] = []
     loaded = upsert(conn, table, out, rejects=rejects)
+    res.rewritten = [k for k in (tuple(b[c] for c in key) for b in out) if k in old]
     refused = set()
     for j in rejects:
         k = tuple(j.row[c] for c in key)
@@ -733,7 +767,127 @@ def _link_complaints(urls: Callable[[str], tuple[str, str] | None]):
     return enrich
 
 
+# ----------------------------------------------------------------------------- shops
+
+
+def _shops_chunk(
+    conn: Connection, rows: list[dict], sv: Services, counted: set[tuple]
+) -> ChunkResult:
+    """Shop pages into ``shops``: the newest page of a shop sets its licence fields
+    (company, region, pseudonyms, URL, attributes), also on a shop first seen on a
+    listing page; the name follows the newest sighting, page or listing; first and
+    last seen span both. ``counted`` holds the shops earlier chunks of the run took
+    in: a shop is counted to core once per run, its other versions as merged."""
+    stg, run_id, key = "stg_shops", sv.run_id, ("platform", "external_id")
+    res = ChunkResult(TableReport(stg))
+    built: list[dict] = []
+    for row in rows:
+        try:
+            built.append(records.shop_row(row, sv.kit))
+        except Exception as exc:  # noqa: BLE001 — one bad record never fails the run
+            res.quarantine.append(_q_error("shops", stg, row, _as_record_error(exc), run_id))
+    built.sort(key=lambda b: _version(b, "fetched_at"))
+    folded: dict[tuple, dict] = {}
+    for b in built:
+        k = (b["platform"], b["external_id"])
+        first = folded[k]["first_seen_at"] if k in folded else b["first_seen_at"]
+        folded[k] = {**b, "first_seen_at": min(first, b["first_seen_at"])}
+    # The shop as it will stand is checked once; when it fails, every version of it in
+    # the chunk is quarantined with the reason.
+    failing = sv.quality.check("shops", [_flat(b) for b in folded.values()], list(key))
+    for b in built:
+        k = _key_text((b["platform"], b["external_id"]))
+        if k in failing:
+            res.quarantine.extend(
+                _q_dq("shops", stg, b["staging_id"], f, run_id, k) for f in failing[k]
+            )
+    built = [b for b in built if _key_text((b["platform"], b["external_id"])) not in failing]
+    folded = {k: v for k, v in folded.items() if _key_text(k) not in failing}
+    old = _existing(conn, shops, key, folded)
+    out: list[dict] = []
+    for k, b in folded.items():
+        row = {c: v for c, v in b.items() if c in shops.c and c != "id"}
+        prev = old.get(k)
+        if prev is not None:
+            row["first_seen_at"] = min(row["first_seen_at"], prev["first_seen_at"])
+            row["last_seen_at"] = max(row["last_seen_at"], prev["last_seen_at"])
+            if prev["last_seen_at"] > b["last_seen_at"]:
+                row["name"] = prev["name"]  # a newer listing page named the shop
+            held = (prev["attributes"] or {}).get("page_fetched_at")
+            if held and records.aware(held, "page_fetched_at") > b["fetched_at"]:
+                # Core holds a newer page of this shop: its licence fields stay.
+                row.update({c: prev[c] for c in records.SHOP_PAGE_COLUMNS})
+        out.append(row)
+    rejects: list[RejectedRow] = []
+    loaded = upsert(conn, shops, out, rejects=rejects)
+    newest = {k: b["staging_id"] for k, b in folded.items()}
+    refused: set[tuple] = set()
+    for j in rejects:
+        k = (j.row["platform"], j.row["external_id"])
+        refused.add(k)
+        res.quarantine.append(_q_reject("shops", stg, newest[k], j, run_id, _key_text(k)))
+    for b in built:
+        k = (b["platform"], b["external_id"])
+        if k in refused and b["staging_id"] != newest[k]:
+            res.quarantine.append(
+                _q(
+                    "shops",
+                    stg,
+                    b["staging_id"],
+                    "load:newer_version_refused",
+                    f"{stg} id {b['staging_id']}: another version of this shop was refused",
+                    None,
+                    run_id,
+                    _key_text(k),
+                )
+            )
+    survivors = [b for b in built if (b["platform"], b["external_id"]) not in refused]
+    taken = {(b["platform"], b["external_id"]) for b in survivors}
+    rep = res.report
+    rep.rows_in = len(rows)
+    rep.quarantined = len({q["record_key"] for q in res.quarantine})
+    rep.to_core = len(taken - counted)
+    rep.merged = len(survivors) - rep.to_core
+    rep.core_inserted, rep.core_updated = loaded.inserted, loaded.updated
+    counted |= taken
+    return res
+
+
 # ------------------------------------------------------------------------- the run
+
+
+class _Collector:
+    """The cyclic garbage collector during a run's chunks.
+
+    A chunk makes a few hundred thousand short-lived objects (row dicts, payloads) that
+    form no cycles; with automatic collection, each batch of them triggers collections
+    that walk every object of the process (the libraries' too), about a tenth of the
+    run. So automatic collection is off while the chunks are processed; after each
+    chunk :meth:`settle` collects the cycles it left, and after the first one it freezes
+    the objects that live on (modules, GX, the services) out of later collections.
+    Leaving restores collection as it was.
+    """
+
+    def __init__(self) -> None:
+        self.was_enabled = False
+        self.frozen = False
+
+    def __enter__(self) -> _Collector:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def settle(self) -> None:
+        gc.collect()
+        if not self.frozen:
+            gc.freeze()
+            self.frozen = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.frozen:
+            gc.unfreeze()
+        if self.was_enabled:
+            gc.enable()
 
 
 def _staging_chunks(
@@ -742,19 +896,22 @@ def _staging_chunks(
     last = after
     while last < upto:
         with conn_factory() as conn:
-            rows = [
-                dict(r)
-                for r in conn.execute(
-                    select(table)
-                    .where(table.c.id > last, table.c.id <= upto)
-                    .order_by(table.c.id)
-                    .limit(size)
-                ).mappings()
-            ]
+            result = conn.execute(
+                select(table)
+                .where(table.c.id > last, table.c.id <= upto)
+                .order_by(table.c.id)
+                .limit(size)
+            )
+            names = list(result.keys())
+            rows = [dict(zip(names, values)) for values in result]
         if not rows:
             return
-        yield rows
         last = rows[-1]["id"]
+        # Hand the chunk over without keeping a reference here, so that it is freed
+        # before the next one is read.
+        held = [rows]
+        del rows
+        yield held.pop()
 
 
 def _watermarks(conn: Connection) -> dict[str, int]:
@@ -789,6 +946,7 @@ def process_staging(
         sv = Services(conn, salt=salt, run_id=run_id)
     previous_runs = _previous_reports(engine, run_id)
     clusters = _ClusterState(engine, home, marks.get("stg_reviews", 0))
+    shops_counted: set[tuple] = set()  # shops this run took in, over its chunks
     handlers: dict[str, Callable[[Connection, list[dict]], ChunkResult]] = {
         "stg_listings": lambda c, rows: _listings_chunk(c, rows, sv),
         "stg_reviews": lambda c, rows: _simple_chunk(
@@ -821,26 +979,34 @@ def process_staging(
             build=records.recall_row,
             fold=records.merge_recall,
         ),
+        "stg_shops": lambda c, rows: _shops_chunk(c, rows, sv, shops_counted),
     }
-    for stg, handle in handlers.items():
-        total = previous_runs.get(stg) or TableReport(stg)
-        after = marks.get(stg, 0)
-        for rows in _staging_chunks(engine.connect, _table(stg), after, upper[stg], chunk_rows):
-            with engine.begin() as conn:
-                chunk = handle(conn, rows)
-                chunk.report.first_staging_id = rows[0]["id"]
-                chunk.report.last_staging_id = rows[-1]["id"]
-                if chunk.quarantine:
-                    _scrub_quarantine(chunk.quarantine, salt)
-                    upsert(
-                        conn, quarantine, chunk.quarantine, update=("reason", "value", "payload")
-                    )
-                total.add(chunk.report)
-                _save_progress(conn, run_id, stg, rows[-1]["id"], total, started)
-                if stg == "stg_reviews":
-                    clusters.add(conn, rows[0]["id"], rows[-1]["id"])
-        if total.rows_in:
-            report.tables[stg] = total
+    with _Collector() as collector:
+        for stg, handle in handlers.items():
+            total = previous_runs.get(stg) or TableReport(stg)
+            after = marks.get(stg, 0)
+            chunks = _staging_chunks(engine.connect, _table(stg), after, upper[stg], chunk_rows)
+            for rows in chunks:
+                with engine.begin() as conn:
+                    chunk = handle(conn, rows)
+                    chunk.report.first_staging_id = rows[0]["id"]
+                    chunk.report.last_staging_id = rows[-1]["id"]
+                    if chunk.quarantine:
+                        _scrub_quarantine(chunk.quarantine, salt)
+                        upsert(
+                            conn,
+                            quarantine,
+                            chunk.quarantine,
+                            update=("reason", "value", "payload"),
+                        )
+                    total.add(chunk.report)
+                    _save_progress(conn, run_id, stg, rows[-1]["id"], total, started)
+                    if stg == "stg_reviews":
+                        clusters.add(conn, rows[0]["id"], rows[-1]["id"], chunk.rewritten)
+                del chunk, rows
+                collector.settle()
+            if total.rows_in:
+                report.tables[stg] = total
     with engine.begin() as conn:
         relinked = _relink(conn, sv)
         report.spam_flagged, report.spam_changed = clusters.apply(conn, upper["stg_reviews"])
@@ -872,7 +1038,7 @@ def _upper_bounds(conn: Connection) -> dict[str, int]:
     so no row below the bound can appear after the watermark has passed it.
     """
     out = {}
-    for t in (stg_listings, stg_reviews, stg_complaints, stg_recalls):
+    for t in (stg_listings, stg_reviews, stg_complaints, stg_recalls, stg_shops):
         if conn.dialect.name == "postgresql":
             conn.execute(sql(f"LOCK TABLE {t.name} IN SHARE MODE"))
         out[t.name] = conn.execute(select(func.max(t.c.id))).scalar() or 0
@@ -885,6 +1051,7 @@ def _table(name: str) -> Table:
         "stg_reviews": stg_reviews,
         "stg_complaints": stg_complaints,
         "stg_recalls": stg_recalls,
+        "stg_shops": stg_shops,
     }[name]
 
 
@@ -1006,14 +1173,19 @@ class _ClusterState:
         self.path = self.dir / f"review_clusters-{ident}.npz"
         self.meta = self.path.with_suffix(".json")
         self.index = None
+        with engine.connect() as conn:
+            # Every review up to this id is in the index (loaded or rebuilt below).
+            self.last_id: int = conn.execute(select(func.max(reviews.c.id))).scalar() or 0
+        # The index keeps its growing parts in working files next to its saved copy.
+        self.dir.mkdir(parents=True, exist_ok=True)
         try:
             meta = json.loads(self.meta.read_text())
             if meta.get("last_staging_id") == mark and self.path.exists():
-                self.index = ReviewClusterIndex.load(self.path)
+                self.index = ReviewClusterIndex.load(self.path, workdir=self.dir)
         except (OSError, ValueError, KeyError):
             self.index = None
         if self.index is None:
-            self.index = ReviewClusterIndex()
+            self.index = ReviewClusterIndex(workdir=self.dir)
             with engine.connect() as conn:
                 self._feed(
                     conn,
@@ -1032,14 +1204,26 @@ class _ClusterState:
         if batch:
             self.index.extend(batch)
 
-    def add(self, conn: Connection, first_id: int, last_id: int) -> None:
-        """Index the reviews that rows ``first_id..last_id`` of stg_reviews put in core."""
-        q = (
-            select(reviews.c.platform, reviews.c.external_id, reviews.c.text)
-            .where(reviews.c.staging_id.between(first_id, last_id))
-            .order_by(reviews.c.id)
-        )
-        self._feed(conn, q)
+    def add(
+        self, conn: Connection, first_id: int, last_id: int, rewritten: Iterable[tuple]
+    ) -> None:
+        """Index the reviews that rows ``first_id..last_id`` of stg_reviews put in core, in
+        the order they entered core.
+
+        ``staging_id`` has no index, so they are found as the reviews added since the last
+        call (a range of ids) and those of ``rewritten`` (the chunk's reviews that were in
+        core already, by natural key) whose ``staging_id`` the chunk set.
+        """
+        cols = (reviews.c.id, reviews.c.platform, reviews.c.external_id, reviews.c.text)
+        this_chunk = reviews.c.staging_id.between(first_id, last_id)
+        found = list(conn.execute(select(*cols).where(reviews.c.id > self.last_id, this_chunk)))
+        for cond in _by_key(reviews, ("platform", "external_id"), rewritten):
+            found += conn.execute(
+                select(*cols).where(cond, reviews.c.id <= self.last_id, this_chunk)
+            ).all()
+        found.sort(key=lambda r: r[0])
+        self.index.extend((f"{p}\x1f{e}", t or "") for _, p, e, t in found)
+        self.last_id = max([self.last_id, *(r[0] for r in found)])
 
     def apply(self, conn: Connection, mark: int) -> tuple[int, int]:
         """Write the current clusters to ``reviews.spam_cluster_id``; (flagged, changed)."""

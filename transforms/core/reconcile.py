@@ -20,10 +20,12 @@ from ecqm.warehouse.schema import (
     quarantine,
     recalls,
     reviews,
+    shops,
     stg_complaints,
     stg_listings,
     stg_recalls,
     stg_reviews,
+    stg_shops,
 )
 
 _PAIRS: dict[str, tuple[Table, Table, tuple[str, ...]]] = {
@@ -31,6 +33,7 @@ _PAIRS: dict[str, tuple[Table, Table, tuple[str, ...]]] = {
     "stg_reviews": (stg_reviews, reviews, ("platform", "external_id")),
     "stg_complaints": (stg_complaints, complaints, ("source", "complaint_number")),
     "stg_recalls": (stg_recalls, recalls, ("source", "recall_number")),
+    "stg_shops": (stg_shops, shops, ("platform", "external_id")),
 }
 
 

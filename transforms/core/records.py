@@ -27,7 +27,7 @@ from transforms.normalise import (
     to_five_scale,
     to_simplified,
 )
-from transforms.pii import pseudonymise, scrub_text
+from transforms.pii import is_valid_id_number, pseudonymise, scrub_text
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 MAX_TEXT = 20_000
@@ -65,15 +65,21 @@ class RecordError(ValueError):
         super().__init__(f"{field}: {reason} (value {shown})")
 
 
+def _no_region(province: str | None, city: str | None) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Toolkit:
     """What the record builders need from the run: the PII salt, the category mapper
-    (``(path, title) -> (code, method, confidence)``) and the platform recogniser
-    (``url -> (platform, listing external id)``)."""
+    (``(path, title) -> (code, method, confidence)``), the platform recogniser
+    (``url -> (platform, listing external id)``) and the region look-up
+    (``(province, city) -> ref_regions code``, ``None`` when the city is unknown)."""
 
     salt: bytes
     categorise: Callable[[Sequence[str], str | None], tuple[str | None, str | None, float]]
     listing_of_url: Callable[[str], tuple[str, str] | None]
+    region_of: Callable[[str | None, str | None], str | None] = _no_region
 
 
 # --------------------------------------------------------------------------- helpers
@@ -340,6 +346,115 @@ def _listing_rating(value: Any) -> float | None:
     except ValueError:
         pass
     return rating(value)
+
+
+# ----------------------------------------------------------------------------- shops
+
+# The columns a shop page sets; a listing page sets only the name and the sightings.
+SHOP_PAGE_COLUMNS = (
+    "company_name",
+    "region_code",
+    "contact_hash",
+    "phone_hash",
+    "address_hash",
+    "url",
+    "attributes",
+)
+_CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}\Z")
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_PHONE_SEPARATORS = re.compile(r"[/,，;；、|]|或")
+_EXTENSION = re.compile(r"(?:转|分机|ext\.?|x)\s*[0-9]{1,6}\s*$", re.IGNORECASE)
+
+
+def credit_code(value: Any) -> tuple[str | None, bool | None]:
+    """A unified social credit code (统一社会信用代码) as (code, check character right).
+
+    Upper case without spaces, full-width forms folded. An 18-character code is checked
+    (GB 32100-2015); another identifier (an old 15-digit 注册号) is kept as shown with
+    no verdict. A value that reads as a resident ID number is personal data, not a
+    company's code, and is dropped.
+    """
+    code = text(value, simplified=False, limit=64, field="credit_code")
+    if not code:
+        return None, None
+    code = re.sub(r"[\s\-]", "", code).upper()
+    if not code or is_valid_id_number(code):
+        return None, None
+    if not _CREDIT_CODE.match(code):
+        return code, (False if len(code) == 18 else None)
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(code[:17], _CREDIT_WEIGHTS, strict=True))
+    return code, _CREDIT_CHARS[(31 - total % 31) % 31] == code[17]
+
+
+def _shown(value: Any, field: str) -> str | None:
+    """Personal text as shown, or ``None`` when the page masks it (138****5678, 张**):
+    a mask names no one in particular, and its pseudonym would link strangers."""
+    out = text(value, simplified=False, limit=1000, field=field)
+    if not out or "*" in out or "＊" in out:
+        return None
+    return out
+
+
+def _phone(value: Any) -> str | None:
+    """The first phone number of a field that may list several (``0571-88881234 /
+    13812345678``), without an extension (转 8001)."""
+    shown = _shown(value, "phone")
+    if not shown:
+        return None
+    for part in _PHONE_SEPARATORS.split(shown):
+        part = _EXTENSION.sub("", part).strip()
+        if re.search(r"[0-9].*[0-9].*[0-9]", part):
+            return part
+    return None
+
+
+def shop_row(row: Mapping[str, Any], kit: Toolkit) -> dict[str, Any]:
+    """A ``stg_shops`` row (a shop page) → the core ``shops`` row it describes.
+
+    The company name and its credit code are kept (a company is not a person); the
+    contact person, phone and address become salted pseudonyms, the same ones a
+    complaint naming them gets, so shops sharing any of them can be linked without
+    the values. Phone numbers are compared as digits (0571-8888 1234, 057188881234
+    and +86 571 8888 1234 are one number). The region is the ``ref_regions`` code of
+    the city named, ``None`` when the city is unknown.
+    """
+    p = _payload(row)
+    fetched = aware(row["fetched_at"], "fetched_at")
+    name = text(p.get("name"), limit=256, field="name")
+    if not name:
+        raise RecordError(
+            "name", p.get("name"), "a shop page needs the shop's name", rule="required:name"
+        )
+    province = text(p.get("province"), limit=64, field="province")
+    city = text(p.get("city"), limit=64, field="city")
+    code, code_ok = credit_code(p.get("credit_code"))
+    url = p.get("url") or row.get("url")
+    return {
+        "platform": row["platform"],
+        "external_id": row["external_id"],
+        "name": name,
+        "company_name": text(p.get("company"), limit=256, field="company"),
+        "region_code": kit.region_of(province, city),
+        "contact_hash": pseudonym(_shown(p.get("contact"), "contact"), "name", kit.salt),
+        "phone_hash": pseudonym(_phone(p.get("phone")), "phone", kit.salt),
+        "address_hash": pseudonym(_shown(p.get("address"), "address"), "address", kit.salt),
+        "url": text(url, simplified=False, field="url"),
+        "attributes": _drop_none(
+            {
+                "credit_code": code,
+                "credit_code_valid": code_ok,
+                "province": province,
+                "city": city,
+                "shop_url": text(url, simplified=False, field="url"),
+                "page_fetched_at": fetched.isoformat(),
+            }
+        ),
+        "first_seen_at": fetched,
+        "last_seen_at": fetched,
+        "fetched_at": fetched,
+        "staging_id": row["id"],
+    }
 
 
 # --------------------------------------------------------------------------- reviews

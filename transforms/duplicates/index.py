@@ -18,16 +18,24 @@ what a cluster means. The steps, per batch of (review id, text):
    clustered at all, however often it was posted. Joined texts form clusters
    (union-find); a cluster is flagged when it holds ``min_cluster_size`` reviews.
 
-Beyond a batch the index holds no text: hashes of normalised texts, shingle hashes,
-LSH table, kept pairs, a fixed-size table of shingle document frequencies and review
-ids — a few hundred bytes per distinct text.
+Beyond a batch the index holds no text. In memory it keeps what every new batch is
+looked up in: sorted hashes of review ids and of normalised texts, the LSH table, the
+offsets of the shingle sets and a fixed-size table of shingle document frequencies —
+about 70 bytes per review. What only grows and is read a block at a time — the shingle
+sets, the kept pairs, the review ids and each review's text — lives in files in a
+working folder (:mod:`.store`), so memory grows with the input a few times more slowly
+than the index does. Saving writes one ``.npz`` file; loading copies it back into a
+working folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -35,10 +43,11 @@ import numpy as np
 
 from .minhash import band_keys, candidate_pairs, minhash_signatures
 from .similarity import pair_similarity
-from .text import normalise_review_text, shingle_sets, stock_shingles
+from .store import SpilledArray, read_npz_member, write_npz
+from .text import normalise_review_text, shingle_sets, sorted_unique, stock_shingles
 
 FORMAT = "ecqm-review-clusters"
-VERSION = 1
+VERSION = 2
 SHINGLE = 3
 NUM_PERM = 32
 BANDS = 8
@@ -48,10 +57,19 @@ DF_BITS = 22  # document-frequency table: 4M uint32 counters, 16 MiB
 FREQUENT_SHARE = 0.002  # a shingle in more than this share of distinct texts weighs less
 FREQUENT_FLOOR = 20  # ... and never below this many texts, so small corpora keep weight
 STOCK_WEIGHT = 0.2
-_ARRAYS = (
-    "id_keys", "text_keys", "text_slots", "shingles", "offsets", "table", "edges", "df",
-    "review_slot", "first_review", "ids", "labels",
-)  # fmt: skip
+PAIR_BLOCK = 200_000  # kept pairs judged per block when clusters are read
+TEXT_BLOCK = 100_000  # distinct texts weighed per block
+# Arrays held in memory, and arrays kept in files (see the module notes).
+_IN_MEMORY = ("id_keys", "text_keys", "text_slots", "offsets", "table", "df")
+_SPILLED = {
+    "shingles": np.uint32,  # CSR rows, one per slot, delimited by ``offsets``
+    "edges": np.uint64,  # kept pairs: newer slot << 32 | older slot
+    "review_slot": np.int32,  # per clusterable review: its slot
+    "first_review": np.int32,  # per slot: its earliest review
+    "id_bytes": np.uint8,  # utf-8 review ids, back to back ...
+    "id_ends": np.int64,  # ... and where each ends
+    "labels": np.int64,  # per review: cluster root slot or -1, as last read
+}
 
 
 class ReviewClusterIndex:
@@ -73,6 +91,9 @@ class ReviewClusterIndex:
         not evidence of copying, a 40-character one is.
     seed : int
         Seed of the MinHash permutations.
+    workdir : path, optional
+        Folder for the index's working files (a new folder is made inside it and
+        removed with the index); the system's temporary folder by default.
 
     Examples
     --------
@@ -91,6 +112,7 @@ class ReviewClusterIndex:
         min_shingles: int = 10,
         min_weight: float = 20.0,
         seed: int = 0,
+        workdir: str | Path | None = None,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
@@ -109,16 +131,28 @@ class ReviewClusterIndex:
         self._stock = stock_shingles(SHINGLE)
         self._id_keys = np.zeros(0, np.uint64)  # sorted hashes of review ids in the index
         self._text_keys = np.zeros(0, np.uint64)  # sorted hashes of distinct normalised texts
-        self._text_slots = np.zeros(0, np.int64)  # their slots, parallel to _text_keys
-        self._shingles = np.zeros(0, np.uint32)  # CSR rows, one per slot
-        self._offsets = np.zeros(1, np.int64)
+        self._text_slots = np.zeros(0, np.int32)  # their slots, parallel to _text_keys
+        self._offsets = np.zeros(1, np.int64)  # shingle set of slot i: offsets[i]:offsets[i+1]
         self._table = np.zeros(0, np.uint64)  # LSH heads: band key << 32 | slot
-        self._edges = np.zeros(0, np.uint64)  # kept pairs: newer slot << 32 | older slot
         self._df = np.zeros(1 << DF_BITS, np.uint32)
-        self._review_slot = np.zeros(0, np.int64)  # per clusterable review
-        self._first_review = np.zeros(0, np.int64)  # per slot: its earliest review
-        self._ids: list[np.ndarray] = []  # utf-8 review ids, one array per batch
-        self._labels = np.zeros(0, np.int64)  # per review: cluster root slot or -1, as last read
+        if workdir is not None:
+            Path(workdir).mkdir(parents=True, exist_ok=True)
+        self.workdir = Path(tempfile.mkdtemp(prefix="review-index-", dir=workdir))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.workdir, True)
+        self._shingles = self._spill("shingles")
+        self._edges = self._spill("edges")
+        self._review_slot = self._spill("review_slot")
+        self._first_review = self._spill("first_review")
+        self._id_bytes = self._spill("id_bytes")
+        self._id_ends = self._spill("id_ends")
+        self._labels = self._spill("labels")
+
+    def _spill(self, name: str) -> SpilledArray:
+        return SpilledArray(self.workdir / f"{name}.bin", _SPILLED[name])
+
+    def close(self) -> None:
+        """Remove the working files; the index cannot be used afterwards."""
+        self._cleanup()
 
     @property
     def distinct_texts(self) -> int:
@@ -126,11 +160,13 @@ class ReviewClusterIndex:
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the index's arrays."""
-        self._compact_ids()
-        return sum(getattr(self, f"_{name}").nbytes for name in _ARRAYS if name != "ids") + sum(
-            a.nbytes for a in self._ids
-        )
+        """Memory held by the index's arrays (its working files not included)."""
+        return sum(getattr(self, f"_{name}").nbytes for name in _IN_MEMORY)
+
+    @property
+    def disk_bytes(self) -> int:
+        """Size of the index's working files."""
+        return sum(getattr(self, f"_{name}").nbytes for name in _SPILLED)
 
     # -- adding ------------------------------------------------------------------
 
@@ -148,8 +184,8 @@ class ReviewClusterIndex:
         self._ingest(batch)
         labels = self._current_labels()
         old = np.full(len(labels), -1, np.int64)
-        old[: len(self._labels)] = self._labels
-        self._labels = labels
+        old[: len(self._labels)] = self._labels.read()
+        self._labels.replace(labels)
         return self._mapping(np.flatnonzero((labels >= 0) & (labels != old)), labels)
 
     def extend(self, reviews: Iterable[tuple[str, str]], batch_size: int = 50_000) -> None:
@@ -165,8 +201,9 @@ class ReviewClusterIndex:
 
     def clusters(self) -> dict[str, str]:
         """Review id → cluster id for every review in a flagged cluster."""
-        self._labels = self._current_labels()
-        return self._mapping(np.flatnonzero(self._labels >= 0), self._labels)
+        labels = self._current_labels()
+        self._labels.replace(labels)
+        return self._mapping(np.flatnonzero(labels >= 0), labels)
 
     def _ingest(self, batch: Iterable[tuple[str, str]]) -> None:
         ids: list[str] = []
@@ -203,26 +240,60 @@ class ReviewClusterIndex:
         keep = slot >= 0
         self.reviews_ignored += int((~keep).sum())
         review0 = len(self._review_slot)
-        self._review_slot = np.concatenate([self._review_slot, slot[keep]])
-        self._ids.append(np.array([i.encode() for i, k in zip(ids, keep) if k], dtype=bytes))
+        self._review_slot.append(slot[keep])
+        self._append_ids([i for i, k in zip(ids, keep) if k])
         position = np.cumsum(keep) - 1 + review0
-        self._first_review = np.concatenate([self._first_review, position[first[enough]]])
+        self._first_review.append(position[first[enough]])
         if not enough.any():
             return
         rows = np.repeat(enough, counts)
         shingles = shingles[rows]
         offsets = np.concatenate([[0], np.cumsum(counts[enough])])
-        self._shingles = np.concatenate([self._shingles, shingles])
+        self._shingles.append(shingles)
         self._offsets = np.concatenate([self._offsets[:-1], offsets + self._offsets[-1]])
         np.add.at(self._df, shingles & np.uint32((1 << DF_BITS) - 1), 1)
         signatures = minhash_signatures(shingles, offsets, NUM_PERM, self.seed)
         newer, older, self._table = candidate_pairs(
             self._table, band_keys(signatures, BANDS, self.seed), n0, HEADS
         )
-        sim, _ = pair_similarity(self._shingles, self._offsets, newer, older)
+        sim, _ = self._similarity(newer, older)
         kept = sim >= self.threshold - CANDIDATE_MARGIN
         pairs = (newer[kept].astype(np.uint64) << np.uint64(32)) | older[kept].astype(np.uint64)
-        self._edges = np.concatenate([self._edges, pairs])
+        self._edges.append(pairs)
+
+    def _append_ids(self, ids: list[str]) -> None:
+        encoded = [i.encode() for i in ids]
+        ends = np.cumsum(np.fromiter(map(len, encoded), np.int64, count=len(encoded)))
+        self._id_ends.append(ends + self._id_bytes.size)
+        self._id_bytes.append(np.frombuffer(b"".join(encoded), np.uint8))
+
+    def _review_ids(self, reviews: np.ndarray) -> list[str]:
+        """The ids of reviews ``reviews`` (sorted, distinct positions)."""
+        if not len(reviews):
+            return []
+        ends = self._id_ends.take(reviews, reviews + 1)
+        starts = np.zeros(len(reviews), np.int64)
+        after_first = reviews > 0
+        starts[after_first] = self._id_ends.take(reviews[after_first] - 1, reviews[after_first])
+        blob = self._id_bytes.take(starts, ends).tobytes()
+        cuts = np.concatenate([[0], np.cumsum(ends - starts)]).tolist()
+        return [blob[a:b].decode() for a, b in zip(cuts[:-1], cuts[1:])]
+
+    def _similarity(
+        self,
+        left: np.ndarray,
+        right: np.ndarray,
+        weight: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`pair_similarity` of texts ``left[i]`` and ``right[i]``, their shingle
+        sets read from the working file."""
+        if not len(left):
+            return np.zeros(0, np.float64), np.zeros(0, np.float64)
+        slots = sorted_unique(np.concatenate([left, right]))
+        values = self._shingles.take(self._offsets[slots], self._offsets[slots + 1])
+        offsets = np.concatenate([[0], np.cumsum(self._offsets[slots + 1] - self._offsets[slots])])
+        where = np.searchsorted(slots, np.concatenate([left, right]))
+        return pair_similarity(values, offsets, where[: len(left)], where[len(left) :], weight)
 
     def _unseen(self, ids: list[str], texts: list[str]) -> tuple[list[str], list[str]]:
         """Drop reviews already in the index (a re-run over the same data) or repeated."""
@@ -246,7 +317,7 @@ class ReviewClusterIndex:
         if not len(self._text_keys):
             return np.full(len(keys), -1, np.int64)
         pos = np.minimum(np.searchsorted(self._text_keys, keys), len(self._text_keys) - 1)
-        return np.where(self._text_keys[pos] == keys, self._text_slots[pos], -1)
+        return np.where(self._text_keys[pos] == keys, self._text_slots[pos].astype(np.int64), -1)
 
     def _remember(self, keys: np.ndarray, slots: np.ndarray) -> None:
         order = np.argsort(keys)
@@ -268,39 +339,44 @@ class ReviewClusterIndex:
         """Total shingle weight of each distinct text, a block of texts at a time."""
         n = self.distinct_texts
         out = np.zeros(n, np.float64)
-        for start in range(0, n, 100_000):
-            stop = min(start + 100_000, n)
+        for start in range(0, n, TEXT_BLOCK):
+            stop = min(start + TEXT_BLOCK, n)
             lo, hi = self._offsets[start], self._offsets[stop]
-            w = self._weight(self._shingles[lo:hi])
+            w = self._weight(self._shingles.read(int(lo), int(hi)))
             out[start:stop] = np.add.reduceat(w, self._offsets[start:stop] - lo)
         return out
 
     def _current_labels(self) -> np.ndarray:
         """Per review: the root slot of its flagged cluster, or -1."""
         n = self.distinct_texts
-        newer = (self._edges >> np.uint64(32)).astype(np.int64)
-        older = (self._edges & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        sim, shared = pair_similarity(self._shingles, self._offsets, newer, older, self._weight)
-        joined = (sim >= self.threshold) & (shared >= self.min_weight)
-        root = _union_find(n, newer[joined], older[joined])
+        newer_joined, older_joined = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for start in range(0, len(self._edges), PAIR_BLOCK):
+            edges = self._edges.read(start, start + PAIR_BLOCK)
+            newer = (edges >> np.uint64(32)).astype(np.int64)
+            older = (edges & np.uint64(0xFFFFFFFF)).astype(np.int64)
+            sim, shared = self._similarity(newer, older, self._weight)
+            joined = (sim >= self.threshold) & (shared >= self.min_weight)
+            newer_joined.append(newer[joined])
+            older_joined.append(older[joined])
+        root = _union_find(n, np.concatenate(newer_joined), np.concatenate(older_joined))
         # A text too generic to join another is too generic to cluster with its own copies.
         root[self._text_weights() < self.min_weight] = -1
-        size = np.bincount(root[self._review_slot] + 1, minlength=n + 1)[1:]
+        review_slot = self._review_slot.read().astype(np.int64)
+        size = np.bincount(root[review_slot] + 1, minlength=n + 1)[1:]
         flagged = (root >= 0) & (size[root] >= self.min_cluster_size)
-        return np.where(flagged, root, -1)[self._review_slot]
+        return np.where(flagged, root, -1)[review_slot]
 
     def _mapping(self, reviews: np.ndarray, labels: np.ndarray) -> dict[str, str]:
-        self._compact_ids()
         if not len(reviews):
             return {}
-        ids = self._ids[0]
         roots = labels[reviews]
-        names = {r: cluster_name(ids[self._first_review[r]].decode()) for r in np.unique(roots)}
-        return {ids[i].decode(): names[r] for i, r in zip(reviews.tolist(), roots.tolist())}
-
-    def _compact_ids(self) -> None:
-        if len(self._ids) > 1:
-            self._ids = [np.concatenate(self._ids)]
+        distinct = sorted_unique(roots)
+        first = self._first_review.take(distinct, distinct + 1).astype(np.int64)
+        order = np.argsort(first, kind="stable")
+        first_ids = dict(zip(first[order].tolist(), self._review_ids(first[order])))
+        names = {r: cluster_name(first_ids[f]) for r, f in zip(distinct.tolist(), first.tolist())}
+        ids = self._review_ids(reviews)
+        return {i: names[r] for i, r in zip(ids, roots.tolist())}
 
     # -- persistence -------------------------------------------------------------
 
@@ -309,7 +385,6 @@ class ReviewClusterIndex:
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_name(path.name + ".npz")
-        self._compact_ids()
         meta = {
             "format": FORMAT,
             "version": VERSION,
@@ -322,17 +397,19 @@ class ReviewClusterIndex:
             "reviews_ignored": self.reviews_ignored,
             "reviews_repeated": self.reviews_repeated,
         }
-        arrays = {name: getattr(self, f"_{name}") for name in _ARRAYS if name != "ids"}
-        arrays["ids"] = self._ids[0] if self._ids else np.zeros(0, dtype=bytes)
+        arrays: dict[str, np.ndarray | SpilledArray] = {"meta": np.array(json.dumps(meta))}
+        arrays.update({name: getattr(self, f"_{name}") for name in _IN_MEMORY})
+        arrays.update({name: getattr(self, f"_{name}") for name in _SPILLED})
         tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
+        write_npz(tmp, arrays)
         tmp.replace(path)
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> ReviewClusterIndex:
-        """Read an index written by :meth:`save`."""
-        with np.load(Path(path), allow_pickle=False) as data:
+    def load(cls, path: str | Path, *, workdir: str | Path | None = None) -> ReviewClusterIndex:
+        """Read an index written by :meth:`save`; ``workdir`` as for the constructor."""
+        path = Path(path)
+        with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             if meta.get("format") != FORMAT or meta.get("version") != VERSION:
                 raise ValueError(f"{path}: not a review cluster index of version {VERSION}")
@@ -342,13 +419,15 @@ class ReviewClusterIndex:
                 min_shingles=meta["min_shingles"],
                 min_weight=meta["min_weight"],
                 seed=meta["seed"],
+                workdir=workdir,
             )
             index.reviews_seen = meta["reviews_seen"]
             index.reviews_ignored = meta["reviews_ignored"]
             index.reviews_repeated = meta["reviews_repeated"]
-            for name in _ARRAYS:
+            for name in _IN_MEMORY:
                 setattr(index, f"_{name}", data[name].copy())
-        index._ids = [index._ids] if len(index._ids) else []
+        for name in _SPILLED:
+            read_npz_member(path, name, getattr(index, f"_{name}"))
         return index
 
 

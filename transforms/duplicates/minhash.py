@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .text import mix64
+from .text import mix64, sorted_unique
 
 _LOW32 = np.uint64(0xFFFFFFFF)
 
@@ -98,7 +98,7 @@ def candidate_pairs(
     newer = np.concatenate([old_self, new_self])
     older = np.concatenate([old_partner, new_partner])
     keep = newer != older
-    pairs = np.unique(
+    pairs = sorted_unique(
         (newer[keep].astype(np.uint64) << np.uint64(32)) | older[keep].astype(np.uint64)
     )
     return (pairs >> np.uint64(32)).astype(np.int64), (pairs & _LOW32).astype(np.int64), table

@@ -31,17 +31,20 @@ word (乾燥 → 干燥 but 乾隆; 穿著 → 穿着 but 著名; 瞭解 → 了
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+import sys
 import unicodedata
 
 from transforms.normalise.hanzi import TRADITIONAL_TO_SIMPLIFIED
 
 __all__ = ["clean_text", "to_simplified"]
 
-_PROTECTED = re.compile(
-    "([\u00b9\u00b2\u00b3\u00bc-\u00be\u2070-\u209f\u2150-\u215f\u2189\u2460-\u24ff\u3200-\u32ff])"
+_PROTECTED_CHARS = (
+    "\u00b9\u00b2\u00b3\u00bc-\u00be\u2070-\u209f\u2150-\u215f\u2189\u2460-\u24ff\u3200-\u32ff"
 )
+_PROTECTED = re.compile(f"([{_PROTECTED_CHARS}])")
 _SQUARED_UNITS = str.maketrans(
     {
         "㎟": "mm²",
@@ -65,9 +68,29 @@ _BLOCK_TAG = re.compile(
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![A-Za-z][^<>]*>")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs"})
 _MAX_ROUNDS = 20
+# The characters :func:`_nfkc` keeps or rewrites itself: a text without any (most
+# scraped text) is normalised in one call.
+_SPECIAL = re.compile(f"[{_PROTECTED_CHARS}{''.join(map(chr, _SQUARED_UNITS))}]")
+
+
+@functools.cache
+def _invisible() -> re.Pattern[str]:
+    """A character class of every character in :data:`_INVISIBLE_CATEGORIES`, built
+    from this Python's Unicode database on first use."""
+    ranges: list[list[int]] = []
+    for cp in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(cp)) in _INVISIBLE_CATEGORIES:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    parts = (f"\\U{a:08x}" + (f"-\\U{b:08x}" if b > a else "") for a, b in ranges)
+    return re.compile("[" + "".join(parts) + "]")
 
 
 def _strip_markup(s: str) -> str:
+    if "&" not in s and "<" not in s and "]]>" not in s:
+        return s  # no entity, tag, comment or CDATA marker
     s = html.unescape(s)
     s = _SCRIPT.sub(" ", s)
     s = _COMMENT.sub(" ", s)
@@ -76,6 +99,10 @@ def _strip_markup(s: str) -> str:
 
 
 def _nfkc(s: str) -> str:
+    if s.isascii():
+        return s
+    if not _SPECIAL.search(s):
+        return unicodedata.normalize("NFKC", s)
     s = s.translate(_SQUARED_UNITS)
     parts = _PROTECTED.split(s)
     # Odd indices are the protected characters that split() captured.
@@ -85,13 +112,8 @@ def _nfkc(s: str) -> str:
 def _drop_invisible(s: str) -> str:
     if s.isascii() and s.isprintable():
         return s
-    out = []
-    for c in s:
-        if unicodedata.category(c) not in _INVISIBLE_CATEGORIES:
-            out.append(c)
-        elif c.isspace():  # tab, line feed and the other control characters that space words
-            out.append(" ")
-    return "".join(out)
+    # Tab, line feed and the other control characters that space words become spaces.
+    return _invisible().sub(lambda m: " " if m.group().isspace() else "", s)
 
 
 def _clean_once(s: str) -> str:
@@ -138,12 +160,14 @@ def clean_text(s: str | None) -> str | None:
 
 # Word rules for characters that are also correct simplified characters in some words.
 # They run on the output of the character table, so the context is already simplified.
+# Each rule is tried only when its character is there.
 _WORD_RULES = (
-    (re.compile("乾(?![隆坤])"), "干"),
-    (re.compile("瞭(?!望)"), "了"),
-    (re.compile("(?<![狼慰蕴])藉"), "借"),
-    (re.compile("(?<=[答回批])覆"), "复"),
+    ("乾", re.compile("乾(?![隆坤])"), "干"),
+    ("瞭", re.compile("瞭(?!望)"), "了"),
+    ("藉", re.compile("(?<![狼慰蕴])藉"), "借"),
+    ("覆", re.compile("(?<=[答回批])覆"), "复"),
     (
+        "著",
         re.compile("(?<=[穿衣随接跟沿有带睡看试靠])著(?![名作称述])|著(?=[色凉急火陆装手重迷])"),
         "着",
     ),
@@ -168,6 +192,7 @@ def to_simplified(s: str | None) -> str | None:
     if not isinstance(s, str):
         raise TypeError(f"to_simplified takes str or None, not {type(s).__name__}")
     s = s.translate(TRADITIONAL_TO_SIMPLIFIED)
-    for pattern, replacement in _WORD_RULES:
-        s = pattern.sub(replacement, s)
+    for char, pattern, replacement in _WORD_RULES:
+        if char in s:
+            s = pattern.sub(replacement, s)
     return s

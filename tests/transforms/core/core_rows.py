@@ -25,6 +25,7 @@ from ecqm.warehouse.schema import (
     stg_listings,
     stg_recalls,
     stg_reviews,
+    stg_shops,
 )
 
 SALT = b"test-salt-not-a-secret"
@@ -45,6 +46,7 @@ def stage(
     table = {
         "listing": stg_listings,
         "review": stg_reviews,
+        "shop": stg_shops,
         "complaint": stg_complaints,
         "recall": stg_recalls,
     }[kind]
@@ -130,6 +132,38 @@ def review(
         "platform": platform,
         "external_id": ext,
         "listing_external_id": listing_ext,
+        "fetched_at": fetched_at,
+        "payload": base,
+    }
+
+
+def shop(
+    ext: str, *, platform: str = "youpin", fetched_at: dt.datetime = FETCHED, **payload: Any
+) -> dict:
+    """A shop page as the listings spider lands it (``crawlers.parse.shops``)."""
+    url = {
+        "youpin": f"http://shop.example/youpin/shop/{ext}.html",
+        "lehuo": f"http://shop.example/lehuo/store/{ext}/",
+        "pinjia": f"http://shop.example/pinjia/mall/{ext}",
+    }[platform]
+    base = {
+        "platform": platform,
+        "external_id": ext,
+        "name": "美的生活电器旗舰店",
+        "company": "佛山市美的生活电器科技有限公司",
+        "credit_code": "91440606MA4UHRRH11",
+        "contact": "李小明",
+        "phone": "0757-2663 8888",
+        "address": "广东省佛山市顺德区北滘镇美的大道6号",
+        "province": "广东省",
+        "city": "佛山市",
+        "url": url,
+    }
+    base.update(payload)
+    return {
+        "platform": platform,
+        "external_id": ext,
+        "url": url,
         "fetched_at": fetched_at,
         "payload": base,
     }

@@ -161,3 +161,37 @@ def test_error_names_value_and_problem_and_pickles():
 def test_package_exports():
     for name in normalise.__all__:
         assert getattr(normalise, name) is not None
+
+
+def test_invisible_characters_are_exactly_the_invisible_categories():
+    from transforms.normalise.text import _INVISIBLE_CATEGORIES, _invisible
+
+    pattern = _invisible()
+    for cp in range(0x110000):
+        c = chr(cp)
+        assert (pattern.fullmatch(c) is not None) == (
+            unicodedata.category(c) in _INVISIBLE_CATEGORIES
+        ), hex(cp)
+
+
+def _nfkc_reference(s: str) -> str:
+    from transforms.normalise.text import _PROTECTED, _SQUARED_UNITS
+
+    parts = _PROTECTED.split(s.translate(_SQUARED_UNITS))
+    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("aé\u0301ｶﾞ가\u1100\u1161ﬁⅫ１，㎡²③½⑴㊣中著乾 \u200b\t")
+            + [chr(c) for c in (0x00B9, 0x2070, 0x2189, 0x24FF, 0x3200, 0x339F, 0x33A6)]
+        ),
+        max_size=20,
+    )
+)
+def test_nfkc_short_cuts_match_the_full_procedure(s):
+    from transforms.normalise.text import _nfkc
+
+    assert _nfkc(s) == _nfkc_reference(s)

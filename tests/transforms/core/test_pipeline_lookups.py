@@ -1,0 +1,80 @@
+"""How processing finds core rows: by natural key through the key's index, and the
+reviews a chunk wrote for the near-duplicate index, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core_rows import SALT, listing, review, stage  # type: ignore[import-not-found]
+from sqlalchemy import select
+
+import transforms.core.pipeline as pipeline
+from ecqm.warehouse.schema import listings, reviews
+from transforms.core import process_staging, rebuild_core
+from transforms.core.pipeline import _existing, _ids
+
+LATER = dt.datetime(2026, 11, 21, 2, 0, tzinfo=dt.UTC)
+SPAM = "宝贝收到了做工精细颜色鲜艳孩子爱不释手和卖家描述的完全一致以后还会光顾的五星好评推荐购买"
+
+
+def _run(engine, home, run_id, **kw):
+    return process_staging(engine, run_id=run_id, salt=SALT, home=home, data_docs=False, **kw)
+
+
+def test_existing_finds_rows_by_key_in_batches(warehouse, home, monkeypatch):
+    stage(
+        warehouse,
+        "listing",
+        [listing(str(1000 + i), platform=("youpin", "lehuo")[i % 2]) for i in range(7)],
+    )
+    _run(warehouse, home, "run-1")
+    monkeypatch.setattr(pipeline, "KEY_BATCH", 2)
+    wanted = [("youpin", "1000"), ("lehuo", "1001"), ("youpin", "1001"), ("lehuo", "1005")]
+    wanted += [("youpin", "1004"), ("youpin", "1006"), (None, "1002"), ("lehuo", None)]
+    with warehouse.connect() as conn:
+        found = _existing(conn, listings, ("platform", "external_id"), wanted)
+        ids = _ids(conn, listings, ("platform", "external_id"), wanted)
+        every = {
+            (r.platform, r.external_id): r.id
+            for r in conn.execute(
+                select(listings.c.platform, listings.c.external_id, listings.c.id)
+            )
+        }
+    hits = [("youpin", "1000"), ("lehuo", "1001"), ("lehuo", "1005"), ("youpin", "1004")]
+    hits += [("youpin", "1006")]
+    assert sorted(found) == sorted(hits)
+    assert ids == {k: every[k] for k in hits}
+    assert (
+        found[("lehuo", "1005")]["title"]
+        and found[("lehuo", "1005")]["id"] == every[("lehuo", "1005")]
+    )
+
+
+def test_reviews_written_again_join_the_index_in_core_order(warehouse, home):
+    """A review fetched again keeps its core row (and id): the index takes the new
+    reviews by id range and the rewritten ones by key, and a rebuild, which reads core
+    in id order, finds the same clusters."""
+    stage(warehouse, "listing", [listing("1001")])
+    stage(
+        warehouse,
+        "review",
+        [review(f"s{i}", "1001", SPAM) for i in range(2)] + [review("a", "1001", "一般般吧")],
+    )
+    _run(warehouse, home, "run-1", chunk_rows=2)
+    stage(
+        warehouse,
+        "review",
+        [review("s0", "1001", SPAM, fetched_at=LATER), review("s2", "1001", SPAM + "！")],
+        run="crawl-2",
+    )
+    _run(warehouse, home, "run-2", chunk_rows=1)
+
+    def flagged():
+        with warehouse.connect() as conn:
+            rows = conn.execute(select(reviews.c.external_id, reviews.c.spam_cluster_id))
+            return {e: c for e, c in rows}
+
+    incremental = flagged()
+    assert {e for e, c in incremental.items() if c} == {"s0", "s1", "s2"}
+    rebuild_core(warehouse, run_id="rebuild", salt=SALT, home=home, data_docs=False)
+    assert flagged() == incremental

@@ -28,6 +28,7 @@ from ecqm.warehouse.schema import (
     stg_shops,
 )
 
+BATCH = 50_000  # staging rows recounted at a time
 _PAIRS: dict[str, tuple[Table, Table, tuple[str, ...]]] = {
     "stg_listings": (stg_listings, listings, ("platform", "external_id")),
     "stg_reviews": (stg_reviews, reviews, ("platform", "external_id")),
@@ -68,12 +69,8 @@ def reconcile(conn: Connection, run_id: str) -> list[Reconciliation]:
     """Recount every staging table the run took rows from."""
     out = []
     runs = conn.execute(select(process_runs).where(process_runs.c.run_id == run_id)).mappings()
-    for run in runs:
+    for run in runs.all():
         stg, core, key = _PAIRS[run["staging_table"]]
-        lo, hi = run["first_staging_id"], run["last_staging_id"]
-        rows = conn.execute(
-            select(stg.c.id, *[stg.c[k] for k in key]).where(stg.c.id.between(lo, hi))
-        ).all()
         prefix = f"{stg.name}:"
         quarantined = {
             int(k[len(prefix) :])
@@ -83,17 +80,61 @@ def reconcile(conn: Connection, run_id: str) -> list[Reconciliation]:
                 )
             ).scalars()
         }
-        quarantined &= {r[0] for r in rows}
-        in_core = {tuple(r) for r in conn.execute(select(*[core.c[k] for k in key]))}
-        kept = [r for r in rows if r[0] not in quarantined]
-        missing = [r[0] for r in kept if tuple(r[1:]) not in in_core]
-        distinct = len({tuple(r[1:]) for r in kept})
-        counted = {
-            "rows_in": len(rows),
-            "quarantined": len(quarantined),
-            "to_core": distinct,
-            "merged": len(kept) - distinct,
-        }
+        counted, missing = _recount(
+            conn, stg, core, key, run["first_staging_id"], run["last_staging_id"], quarantined
+        )
         stored = {k: run[k] for k in counted}
         out.append(Reconciliation(run_id, stg.name, stored, counted, missing))
     return out
+
+
+def _recount(
+    conn: Connection,
+    stg: Table,
+    core: Table,
+    key: tuple[str, ...],
+    lo: int,
+    hi: int,
+    quarantined: set[int],
+) -> tuple[dict[str, int], list[int]]:
+    """Counts of staging rows ``lo..hi``, and the ids of kept rows whose key is not in core.
+
+    The rows are read in natural-key order, :data:`BATCH` at a time, so a key's versions
+    arrive together and are counted as one without a set of every key; which keys core
+    holds is asked per batch. Memory stays flat however large the run.
+    """
+    from transforms.core.pipeline import _by_key
+
+    key_cols = [stg.c[k] for k in key]
+    query = (
+        select(stg.c.id, *key_cols)
+        .where(stg.c.id.between(lo, hi))
+        .order_by(*key_cols, stg.c.id)
+        .execution_options(yield_per=BATCH)
+    )
+    rows_in = dropped = kept = distinct = 0
+    missing: list[int] = []
+    previous: tuple | None = None
+    for part in conn.execute(query).partitions():
+        rows_in += len(part)
+        keep = [(r[0], tuple(r[1:])) for r in part if r[0] not in quarantined]
+        dropped += len(part) - len(keep)
+        kept += len(keep)
+        for _, k in keep:
+            if previous is None or k != previous:
+                distinct += 1
+                previous = k
+        wanted = {k for _, k in keep}
+        present: set[tuple] = set()
+        for cond in _by_key(core, key, wanted):
+            present.update(
+                tuple(r) for r in conn.execute(select(*[core.c[c] for c in key]).where(cond))
+            )
+        missing += [i for i, k in keep if k not in present]
+    counted = {
+        "rows_in": rows_in,
+        "quarantined": dropped,
+        "to_core": distinct,
+        "merged": kept - distinct,
+    }
+    return counted, sorted(missing)

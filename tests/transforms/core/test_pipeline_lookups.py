@@ -78,3 +78,49 @@ def test_reviews_written_again_join_the_index_in_core_order(warehouse, home):
     assert {e for e, c in incremental.items() if c} == {"s0", "s1", "s2"}
     rebuild_core(warehouse, run_id="rebuild", salt=SALT, home=home, data_docs=False)
     assert flagged() == incremental
+
+
+def test_reconcile_recounts_in_batches_and_names_rows_missing_from_core(
+    warehouse, home, monkeypatch
+):
+    import importlib
+
+    from ecqm.warehouse.schema import stg_reviews
+    from transforms.core import reconcile
+
+    stage(warehouse, "listing", [listing("1001"), listing("1002")])
+    stage(
+        warehouse,
+        "review",
+        [
+            review("r1", "1001", "水壶很好用"),
+            review("r2", "1002", "底座有点烫", rating=0),  # quarantined
+            review("r3", "1002", "还行"),
+            review("r1", "1001", "水壶很好用，烧水快", fetched_at=LATER),
+            review("r4", "1001", "一般"),
+        ],
+    )
+    _run(warehouse, home, "run-1")
+
+    def outcome():
+        with warehouse.connect() as conn:
+            return {c.staging_table: (c.counted, c.missing, c.ok) for c in reconcile(conn, "run-1")}
+
+    whole = outcome()
+    assert whole["stg_reviews"] == (
+        {"rows_in": 5, "quarantined": 1, "to_core": 3, "merged": 1},
+        [],
+        True,
+    )
+    # The package exports the function under the module's name.
+    monkeypatch.setattr(importlib.import_module("transforms.core.reconcile"), "BATCH", 2)
+    assert outcome() == whole
+    with warehouse.begin() as conn:
+        conn.execute(reviews.delete().where(reviews.c.external_id == "r1"))
+        r1_ids = sorted(
+            conn.execute(select(stg_reviews.c.id).where(stg_reviews.c.external_id == "r1"))
+            .scalars()
+            .all()
+        )
+    counted, missing, ok = outcome()["stg_reviews"]
+    assert missing == r1_ids and not ok

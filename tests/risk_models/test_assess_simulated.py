@@ -1,5 +1,5 @@
 """Risk assessment measured against the simulator's planted truth, on a market crawled
-over HTTP and processed the way ``make demo`` does it (600 products, SQLite)."""
+over HTTP and processed the way ``make demo`` does it (its 1,000 products and seed, SQLite)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from simulator.truth import iter_truth
 from simulator.world import World
 
 pytestmark = pytest.mark.slow
-PRODUCTS, SEED = 600, 20191001
+PRODUCTS, SEED = 1000, 20191001
 EVIDENCE = {
     "reviews": reviews,
     "complaints": complaints,

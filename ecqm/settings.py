@@ -20,6 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 AIRFLOW_WAREHOUSE_CONN_ID = "ecqm_warehouse"
 DEFAULT_USER_AGENT = "ecqm-monitor/0.1 (+https://github.com/ecqm/ecqm; quality monitoring)"
+DEFAULT_INBOX_MAX_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Settings:
     simulator_url: str | None
     crawl_settings: dict[str, Any]
     pii_salt_env: str | None = None
+    # The largest inbox file taken (``ECQM_INBOX_MAX_BYTES``); a larger one is refused unread.
+    inbox_max_bytes: int = DEFAULT_INBOX_MAX_BYTES
 
     @property
     def evidence_dir(self) -> Path:
@@ -108,7 +111,21 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         simulator_url=env.get("ECQM_SIMULATOR_URL") or None,
         crawl_settings=_json_object(env, "ECQM_CRAWL_SETTINGS"),
         pii_salt_env=env.get("ECQM_PII_SALT") or None,
+        inbox_max_bytes=_positive_int(env, "ECQM_INBOX_MAX_BYTES", DEFAULT_INBOX_MAX_BYTES),
     )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be more than 0, got {value}")
+    return value
 
 
 def _json_object(env: Mapping[str, str], name: str) -> dict[str, Any]:

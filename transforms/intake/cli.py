@@ -3,7 +3,8 @@
 The file is validated whole and taken in or rejected whole, as if dropped in the inbox
 (``docs/inbox.md``). A file inside ``$ECQM_HOME/inbox/<kind>/`` is archived or moved to
 ``rejected/`` exactly as a scan would; a file elsewhere stays where it is, and a
-rejection writes ``<FILE>.errors.csv`` beside it.
+rejection writes ``<FILE>.errors.csv`` beside it. A file larger than
+``ECQM_INBOX_MAX_BYTES`` (default 50 MiB) is rejected unread.
 
 Exit status: 0 accepted (or accepted before: nothing changed), 2 rejected or unreadable,
 with every problem on standard error.
@@ -47,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     s = settings.load()
     engine = make_engine(args.url or s.warehouse_url)
     try:
-        report = import_file(engine, args.intake_kind, args.file, home=s.home)
+        report = import_file(
+            engine, args.intake_kind, args.file, home=s.home, max_bytes=s.inbox_max_bytes
+        )
     except OSError as exc:
         print(f"ecqm: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return REJECTED

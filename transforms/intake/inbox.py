@@ -5,6 +5,9 @@ For each file, in one transaction:
 
 - **the same bytes accepted before** (``inbox_files`` knows the SHA-256): nothing
   changes; the file is archived again (if its copy is missing) and leaves the inbox;
+- **larger than the limit** (``ECQM_INBOX_MAX_BYTES``, default 50 MiB): rejected as
+  below without being parsed; only its SHA-256 is computed, in chunks, so a huge file
+  never sits in memory;
 - **any error**: nothing is written but the ``inbox_files`` row (status ``rejected``,
   the problems); the file moves to ``inbox/rejected/<kind>/`` with an error report beside
   it (``<name>.errors.csv``);
@@ -46,6 +49,7 @@ from transforms.intake.problems import (
 from transforms.intake.read import FileUnreadable, read_sheet
 
 log = logging.getLogger(__name__)
+_HASH_CHUNK = 1 << 20
 
 KINDS: dict[str, tuple[ModuleType, Table]] = {
     "purchases": (purchase_rules, purchases),
@@ -88,6 +92,50 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _max_bytes(max_bytes: int | None) -> int:
+    if max_bytes is None:
+        from ecqm import settings
+
+        return settings.load().inbox_max_bytes
+    if max_bytes <= 0:
+        raise ValueError(f"max_bytes must be more than 0, not {max_bytes}")
+    return max_bytes
+
+
+def _read_limited(path: Path, limit: int) -> tuple[bytes | None, str, int]:
+    """The bytes of ``path`` (``None`` when there are more than ``limit``), their SHA-256
+    and their number. At most ``limit + 1`` bytes are held in memory."""
+    with path.open("rb") as fh:
+        data = fh.read(limit + 1)
+        if len(data) <= limit:
+            return data, _sha256(data), len(data)
+        h = hashlib.sha256(data)
+        size = len(data)
+        del data
+        while chunk := fh.read(_HASH_CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return None, h.hexdigest(), size
+
+
+def too_large(size: int, limit: int) -> Problem:
+    """The problem of a file over the size limit."""
+    return Problem(
+        "too_large",
+        f"文件有 {size:,} 字节，超过上限 {limit:,} 字节（ECQM_INBOX_MAX_BYTES），内容未检查；"
+        f"请分成几个文件 / the file is {size:,} bytes; the limit is {limit:,} "
+        "(ECQM_INBOX_MAX_BYTES); its content was not checked: split the file",
+    )
+
+
 def import_file(
     engine: Engine,
     kind: str,
@@ -95,6 +143,7 @@ def import_file(
     *,
     home: Path | str,
     now: dt.datetime | None = None,
+    max_bytes: int | None = None,
 ) -> IntakeReport:
     """Validate the file at ``path`` whole and take it in, or reject it whole.
 
@@ -106,6 +155,9 @@ def import_file(
         ``$ECQM_HOME``: the inbox, archive and rejected folders are under ``home/inbox``.
     now
         The moment times in the file must not be after (default: the current time).
+    max_bytes
+        A larger file is rejected unread (default: ``ECQM_INBOX_MAX_BYTES`` from
+        :mod:`ecqm.settings`, 50 MiB).
 
     Raises ``OSError`` when the file cannot be read; every problem with its content is
     in the returned report instead.
@@ -114,10 +166,10 @@ def import_file(
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     rules, table = KINDS[kind]
     now = _now(now)
+    limit = _max_bytes(max_bytes)
     home = Path(home).absolute()
     path = Path(path).absolute()
-    data = path.read_bytes()
-    sha = _sha256(data)
+    data, sha, size = _read_limited(path, limit)
     report = IntakeReport(kind, str(path), path.name, sha, "rejected")
     in_inbox = path.parent.resolve() == inbox_dir(home, kind).resolve()
     archived = archive_dir(home, kind) / f"{sha}{path.suffix.lower()}"
@@ -129,6 +181,9 @@ def import_file(
         ).scalar_one_or_none()
         if previous == "accepted":
             report.status = "duplicate"
+        elif data is None:
+            report.problems = [too_large(size, limit)]
+            _record(conn, kind, report, home, now)
         else:
             rows, problems = _validate(conn, rules, path, data, now)
             report.rows = len(rows)
@@ -142,7 +197,7 @@ def import_file(
             _record(conn, kind, report, home, now)
     if report.status in ("accepted", "duplicate"):
         if not archived.exists():
-            _write_atomically(archived, data)
+            _copy_atomically(archived, path, data)
         report.archived_as = str(archived)
         stale = path.with_name(path.name + REPORT_SUFFIX)
         if stale.exists():
@@ -176,7 +231,7 @@ def _validate(
 
 def _reading_order(p: Problem) -> tuple[bool, int, int, str]:
     """File-wide problems first, then by row, then left to right as the sheet reads."""
-    letters = (p.cell or "").rstrip("0123456789")
+    letters = (p.cell or "").split(":")[0].rstrip("0123456789")
     return (p.row is not None, p.row or 0, len(letters), letters)
 
 
@@ -261,10 +316,21 @@ def _write_atomically(target: Path, data: bytes) -> None:
     tmp.replace(target)
 
 
+def _copy_atomically(target: Path, source: Path, data: bytes | None) -> None:
+    """Archive ``data``, or, when it was too large to hold, the file it came from."""
+    if data is not None:
+        _write_atomically(target, data)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    tmp.replace(target)
+
+
 def _unchanged(path: Path, sha: str) -> bool:
     """The file still holds what was read (nobody saved over it meanwhile)."""
     try:
-        return _sha256(path.read_bytes()) == sha
+        return _file_sha256(path) == sha
     except FileNotFoundError:
         return False
 
@@ -332,6 +398,7 @@ def scan_inbox(
     home: Path | str,
     now: dt.datetime | None = None,
     settle_seconds: float = 0.0,
+    max_bytes: int | None = None,
 ) -> list[IntakeReport]:
     """Take every waiting file: purchases first, then results, each folder oldest first.
 
@@ -340,11 +407,12 @@ def scan_inbox(
     left in the inbox for the next scan.
     """
     now = _now(now)
+    limit = _max_bytes(max_bytes)
     reports: list[IntakeReport] = []
     for kind in SCAN_ORDER:
         for path in pending_files(home, kind, settle_seconds=settle_seconds):
             try:
-                reports.append(import_file(engine, kind, path, home=home, now=now))
+                reports.append(import_file(engine, kind, path, home=home, now=now, max_bytes=limit))
             except FileNotFoundError:
                 log.info("%s left the inbox while the scan ran", path)
             except Exception as exc:  # noqa: BLE001 — one file must not stop the scan

@@ -5,7 +5,9 @@ saves), or UTF-16 with a BOM (Excel's "Unicode text"); comma-, semicolon- or
 tab-separated. XLSX: the sheet whose header row names the most known columns (the first
 sheet on a tie); dates come as Excel dates, numbers as numbers. A formula cell counts as
 the value Excel last showed; a formula never calculated (a file written by a program)
-is kept as its text and never evaluated.
+is kept as its text and never evaluated. Merged cells are refused: in the header always,
+below it wherever merging hides a value of a column we read (only the top-left cell of a
+merged range holds its value; the others read as empty).
 
 Row numbers are the spreadsheet's: the header is row 1 and blank rows keep their number,
 so every problem can be found where the person looks for it.
@@ -27,6 +29,11 @@ from transforms.intake.values import is_blank, shown
 
 READABLE = (".csv", ".tsv", ".xlsx", ".xlsm")
 MAX_ROWS = 100_000
+# <mergeCell ref="A1:B1"/> in a worksheet's XML, with or without a namespace prefix.
+_MERGE_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']([^\"']+)[\"']"
+)
+_MERGE_READ = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -101,11 +108,21 @@ def read_sheet(path: Path, data: bytes, columns: Sequence[Column]) -> tuple[Shee
                 )
             ]
         )
+    merged: list[tuple[str, tuple[int, int, int, int]]] = []
     if suffix in (".xlsx", ".xlsm"):
-        name, grid = _xlsx_grid(data, columns)
+        name, grid, merged = _xlsx_grid(data, columns)
     else:
         name, grid = None, _csv_grid(data)
-    return _sheet(grid, columns, name)
+    header_merges = [m for m in merged if m[1][1] == 1]
+    if header_merges:
+        raise FileUnreadable(
+            [_merged_header(ref, bounds, grid, name) for ref, bounds in header_merges]
+        )
+    sheet, problems = _sheet(grid, columns, name)
+    hidden = [p for ref, bounds in merged if (p := _merged_data(ref, bounds, grid, sheet))]
+    if hidden:
+        raise FileUnreadable(hidden)
+    return sheet, problems
 
 
 def _unreadable(code: str, reason: str) -> FileUnreadable:
@@ -140,7 +157,11 @@ def _csv_grid(data: bytes) -> list[list[Any]]:
         raise _unreadable("bad_csv", f"CSV 格式错误：{exc} / the CSV is malformed: {exc}") from None
 
 
-def _xlsx_grid(data: bytes, columns: Sequence[Column]) -> tuple[str, list[list[Any]]]:
+def _xlsx_grid(
+    data: bytes, columns: Sequence[Column]
+) -> tuple[str, list[list[Any]], list[tuple[str, tuple[int, int, int, int]]]]:
+    """The chosen sheet's name, its cells row by row, and its merged ranges (each as
+    ``"A1:B1"`` and (min column, min row, max column, max row), 1-based)."""
     from openpyxl import load_workbook
 
     try:
@@ -168,6 +189,7 @@ def _xlsx_grid(data: bytes, columns: Sequence[Column]) -> tuple[str, list[list[A
                 values.append(cell.value)
             grid.append(values)
         name = ws.title
+        merged = _merged_ranges(ws)
     finally:
         formulas.close()
     if formula_cells:
@@ -187,7 +209,98 @@ def _xlsx_grid(data: bytes, columns: Sequence[Column]) -> tuple[str, list[list[A
                 and shown_values[r][c] is not None
             ):
                 grid[r][c] = shown_values[r][c]
-    return name, grid
+    return name, grid, merged
+
+
+def _merged_ranges(ws: Any) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The merged ranges of a read-only worksheet, top to bottom, left to right.
+
+    openpyxl's read-only mode does not expose ``merged_cells``, and opening the workbook
+    in full mode would hold every cell in memory: the ranges are read from the
+    ``<mergeCells>`` element at the end of the sheet's XML instead, streamed in chunks
+    and matched without parsing the cells again. One-cell "ranges" are left out.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    refs: list[str] = []
+    tail = b""
+    with ws._get_source() as src:
+        while chunk := src.read(_MERGE_READ):
+            buf = tail + chunk
+            end = 0
+            if b"mergeCell" in buf:
+                for m in _MERGE_CELL.finditer(buf):
+                    refs.append(m.group(1).decode("ascii", "replace"))
+                    end = m.end()
+            tail = buf[max(end, len(buf) - 512) :]
+    found = []
+    for ref in dict.fromkeys(refs):
+        try:
+            bounds = range_boundaries(ref.replace("$", "").upper())
+        except (TypeError, ValueError):
+            continue
+        min_col, min_row, max_col, max_row = bounds
+        if None in bounds or (min_col, min_row) == (max_col, max_row):
+            continue
+        found.append((ref.replace("$", "").upper(), (min_col, min_row, max_col, max_row)))
+    return sorted(found, key=lambda m: (m[1][1], m[1][0]))
+
+
+def _at(grid: list[list[Any]], row: int, col: int) -> Any:
+    """The cell at 1-based ``row`` and ``col`` of ``grid`` (``None`` outside it)."""
+    if row > len(grid) or col > len(grid[row - 1]):
+        return None
+    return grid[row - 1][col - 1]
+
+
+def _merged_header(
+    ref: str, bounds: tuple[int, int, int, int], grid: list[list[Any]], name: str | None
+) -> Problem:
+    title = _at(grid, 1, bounds[0])
+    return Problem(
+        "merged_header",
+        f"表头含合并单元格 {ref}（工作表“{name}”），请取消合并，每列一个表头 / the header has "
+        f"merged cells {ref} (sheet {name!r}); unmerge them so that each column has a "
+        "header of its own",
+        row=1,
+        column=None if is_blank(title) else str(title).strip(),
+        cell=ref,
+    )
+
+
+def _merged_data(
+    ref: str, bounds: tuple[int, int, int, int], grid: list[list[Any]], sheet: Sheet
+) -> Problem | None:
+    """The problem with a merged range below the header: only when merging hides a value
+    from a column we read (the top-left cell holds one, and another cell of the range is
+    in a headed column). A merged blank, or a merge within an ignored column, hides
+    nothing."""
+    min_col, min_row, max_col, _ = bounds
+    value = _at(grid, min_row, min_col)
+    if is_blank(value):
+        return None
+    read = {letter: name for name, letter in sheet.letters.items()}
+    top_left = column_letter(min_col - 1)
+    hidden = [
+        read[column_letter(c - 1)]
+        for c in range(min_col, max_col + 1)
+        if column_letter(c - 1) in read and (c != min_col or bounds[3] > min_row)
+    ]
+    if not hidden:
+        return None
+    field = read.get(top_left, hidden[0])
+    return Problem(
+        "merged_cells",
+        f"合并单元格 {ref}（工作表“{sheet.sheet_name}”）：只有左上角的 {top_left}{min_row} 有值，"
+        f"其余单元格读出来是空的；请取消合并，每格填上值 / merged cells {ref} (sheet "
+        f"{sheet.sheet_name!r}): only the top-left cell {top_left}{min_row} holds a value and "
+        "the others read as empty; unmerge them and fill in every cell",
+        row=min_row,
+        column=sheet.headers[field],
+        field=field,
+        cell=ref,
+        value=shown(value),
+    )
 
 
 def _pick_sheet(wb: Any, columns: Sequence[Column]) -> int:

@@ -22,12 +22,14 @@ def ingest(
     ``url``; the summary of :func:`summarise`."""
     from transforms.intake.inbox import scan_inbox
 
+    s = ecqm_settings.load()
     engine = make_engine(url)
     try:
         reports = scan_inbox(
             engine,
-            home=home if home is not None else ecqm_settings.load().home,
+            home=home if home is not None else s.home,
             settle_seconds=settle_seconds,
+            max_bytes=s.inbox_max_bytes,
         )
     finally:
         engine.dispose()

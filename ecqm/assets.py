@@ -51,3 +51,11 @@ RISK_ASSETS = {
     "risk_signals": warehouse_asset("risk_signals"),
     "risk_assessments": warehouse_asset("risk_assessments"),
 }
+
+PURCHASES = warehouse_asset("purchases")
+INSPECTION_RESULTS = warehouse_asset("inspection_results")
+RESULTS_ASSETS = {
+    "evaluations": warehouse_asset("evaluations"),
+    "notifications": warehouse_asset("notifications"),
+    "merchant_credit": warehouse_asset("merchant_credit"),
+}

@@ -661,6 +661,135 @@ market_estimates = Table(
     UniqueConstraint("plan_id", "category_code", name="uq_market_estimates_natural"),
 )
 
+# --------------------------------------------------------------------------- results
+# 结果评价与处理 and 信息传递及反馈: one verdict per lab report, the notices it owes (an
+# outbox, written in the same transaction), what happened to each notice, and the shops'
+# credit lists.
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("report_number", String(64), nullable=False),
+    Column("task_id", String(64), ForeignKey("sampling_tasks.task_id"), nullable=False),
+    Column("plan_id", String(64)),
+    Column("stratum", String(16)),
+    Column("platform", String(32)),
+    Column("listing_external_id", String(128)),
+    Column("listing_id", Id, ForeignKey("listings.id", ondelete="SET NULL")),
+    Column("product_id", Id, ForeignKey("products.id", ondelete="SET NULL")),
+    Column("shop_id", Id, ForeignKey("shops.id", ondelete="SET NULL")),
+    Column("category_code", String(48)),
+    Column("lab_code", String(32)),
+    Column("tested_on", Date, nullable=False),
+    # pass / fail (合格 / 不合格), from the item results and their defect classes.
+    Column("verdict", String(8), nullable=False),
+    Column("items_total", Integer, nullable=False),
+    Column("items_failed", Integer, nullable=False),
+    Column("worst_defect", String(8)),
+    Column("failed_items", Json, nullable=False),
+    Column("is_safety", Boolean, nullable=False),
+    # 复检: a later report on the same task supersedes the earlier one, which stays.
+    Column("is_retest", Boolean, nullable=False),
+    Column("supersedes", String(64)),
+    Column("superseded_by", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("seller_deadline", Date, nullable=False),
+    Column("risk_level_before", String(16)),
+    Column("risk_level_after", String(16)),
+    Column("rules_version", String(32), nullable=False),
+    Column("evaluated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("report_number", name="uq_evaluations_natural"),
+    Index("ix_evaluations_task_id", "task_id"),
+    Index("ix_evaluations_shop_id", "shop_id"),
+    Index("ix_evaluations_product_id", "product_id"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # One per (evaluation, recipient, kind): the key every channel carries to the
+    # receiver, so that a retry or a re-run never has a second effect.
+    Column("idempotency_key", String(200), nullable=False),
+    Column("evaluation_id", Id, ForeignKey("evaluations.id", ondelete="SET NULL")),
+    Column("report_number", String(64)),
+    Column("parent_id", Id, ForeignKey("notifications.id", ondelete="SET NULL")),
+    Column("kind", String(32), nullable=False),
+    Column("recipient_kind", String(16), nullable=False),
+    Column("recipient_name", Text, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("address", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("payload", Json, nullable=False),
+    # queued → sending → sent; retry after a transient failure; dead after the last.
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_until", UTCDateTime()),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime()),
+    Column("receipt", Text),
+    Column("due_at", UTCDateTime()),
+    Column("ack_due_at", UTCDateTime()),
+    Column("acknowledged_at", UTCDateTime()),
+    Column("ack_kind", String(32)),
+    Column("ack_note", Text),
+    Column("reminders", Integer, nullable=False),
+    Column("escalated_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("idempotency_key", name="uq_notifications_natural"),
+    Index("ix_notifications_due", "status", "next_attempt_at"),
+    Index("ix_notifications_evaluation_id", "evaluation_id"),
+)
+
+notification_events = Table(
+    "notification_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "notification_id",
+        Id,
+        ForeignKey("notifications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # attempt, sent, failed, dead, acknowledged, reminder, escalated
+    Column("event", String(16), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("detail", Json),
+    Index("ix_notification_events_notification_id", "notification_id"),
+)
+
+merchant_credit = Table(
+    "merchant_credit",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("shop_external_id", String(128), nullable=False),
+    Column("shop_id", Id, ForeignKey("shops.id", ondelete="SET NULL")),
+    Column("shop_name", String(256)),
+    # black (黑名单) or red (红名单)
+    Column("list_kind", String(8), nullable=False),
+    Column("rule_code", String(48), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("evidence", Json, nullable=False),
+    Column("listed_on", Date, nullable=False),
+    Column("expires_on", Date),
+    # active, expired, lifted
+    Column("status", String(16), nullable=False),
+    Column("rules_version", String(32), nullable=False),
+    Column("computed_at", UTCDateTime(), nullable=False),
+    UniqueConstraint(
+        "platform",
+        "shop_external_id",
+        "list_kind",
+        "rule_code",
+        "listed_on",
+        name="uq_merchant_credit_natural",
+    ),
+)
+
 # ---------------------------------------------------------------------------- crawls
 # One row per crawl run (all its shards), and one per fetched response: the index of the
 # evidence archive, whose files are named by the body's SHA-256.
@@ -722,3 +851,4 @@ RISK_TABLES = (
     inspection_results,
 )
 MONITORING_TABLES = (monitoring_plans, sampling_tasks, purchases, inbox_files, market_estimates)
+RESULTS_TABLES = (evaluations, notifications, notification_events, merchant_credit)

@@ -13,6 +13,7 @@ from ecqm.warehouse.schema import (
     MONITORING_TABLES,
     PROCESS_TABLES,
     REFERENCE_TABLES,
+    RESULTS_TABLES,
     RISK_TABLES,
     STAGING_TABLES,
     metadata,
@@ -59,6 +60,7 @@ def test_upgrade_creates_every_table_and_matches_the_code(database_url):
             *PROCESS_TABLES,
             *RISK_TABLES,
             *MONITORING_TABLES,
+            *RESULTS_TABLES,
         )
     }
     assert expected <= tables

@@ -138,6 +138,13 @@ def write_sheet(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[A
     ws.freeze_panes = "A2"
     if ws.max_row > 1:
         ws.auto_filter.ref = ws.dimensions
+    # On paper: landscape A4, every column on one page width, the header on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
 
 def _workbook(title: str, created: dt.datetime) -> Workbook:

@@ -116,6 +116,10 @@ def test_workbooks_convert_to_pdf_in_libreoffice(warehouse_engine, world, tmp_pa
         wb.close()
         headers = BUYER_COLUMNS if xlsx.name == BUYERS_FILE else LAB_COLUMNS
         assert len(pages) >= len(sheets), (pdf.name, len(pages), list(sheets))
+        # Landscape, fitted to the page width, the header row repeated: every page shows
+        # every column's header, so no column is cut off onto a page of its own.
+        for page in pages:
+            assert all("".join(h.split()) in page for h in headers), (pdf.name, page[:80])
         text = "".join(pages)
         # The Chinese headers survive as text (fonts embedded with their Unicode map).
         for header in headers:

@@ -14,7 +14,8 @@ results is in execution and is never replaced (:class:`PlanLockedError`).
 
 Task numbers are ``<plan_id>-0001``… in an order drawn with the plan's seed, so neither
 buyers nor labs can tell targeted from audit purchases. The due date (预计到样日期) is
-``arrival_days`` after the period starts, never after its end.
+``arrival_days`` after the period starts (or after the risk date, for a plan made
+later in the month), never after its end.
 """
 
 from __future__ import annotations
@@ -160,11 +161,15 @@ def make_plan(
     if arrival_days < 0:
         raise PlanError(f"arrival_days must be non-negative, got {arrival_days}")
     now = now or dt.datetime.now(dt.UTC)
-    due_on = min(start + dt.timedelta(days=arrival_days), end)
     with engine.connect() as conn:
         candidates = load_candidates(conn, as_of)
         labs = load_labs(conn)
         used = lab_usage(conn, start, end, exclude_plan=plan_id)
+    # Counted from the period's start, or from the risk date when the plan is made later
+    # in the month (a due date must not lie before the plan exists); the risk date is
+    # part of the plan's inputs, so a re-run gives the same date.
+    begin = max(start, candidates.risk_as_of or start)
+    due_on = min(begin + dt.timedelta(days=arrival_days), end)
     try:
         allocation = plan(
             candidates.frame,

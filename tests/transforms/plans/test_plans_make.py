@@ -121,6 +121,17 @@ def test_rerunning_a_plan_gives_the_same_rows_and_files(warehouse_engine, world,
         assert conn.execute(select(func.count()).select_from(monitoring_plans)).scalar() == 1
 
 
+def test_a_plan_made_late_in_its_month_is_not_due_before_it_exists(
+    warehouse_engine, world, tmp_path
+):
+    # The risk date is 2026-11-20: a November plan counts its 20 days from then, and
+    # stops at the month's end; a December plan counts from 1 December.
+    late = make_plan(warehouse_engine, home=tmp_path, **{**PLAN, "period": "2026-11"})
+    assert late.tasks
+    assert {t["due_on"] for t in _tasks(warehouse_engine)} == {dt.date(2026, 11, 30)}
+    assert AS_OF == dt.date(2026, 11, 20)
+
+
 def test_workbooks_for_buyers_and_labs(warehouse_engine, world, tmp_path):
     report = make_plan(warehouse_engine, home=tmp_path, **PLAN)
     folder = Path(report.outbox)

@@ -790,6 +790,28 @@ merchant_credit = Table(
     ),
 )
 
+# ---------------------------------------------------------------------------- review
+# 监测管理评价与改进: the month's indicators, one row per indicator and breakdown.
+kpi_snapshots = Table(
+    "kpi_snapshots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("period_start", Date, nullable=False),
+    Column("kpi", String(48), nullable=False),
+    # the breakdown: '' for the whole, else e.g. 'active', 'high', 'targeted'
+    Column("dimension", String(128), nullable=False),
+    Column("label_zh", Text, nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("value", Float),
+    Column("numerator", Float),
+    Column("denominator", Float),
+    Column("ci_low", Float),
+    Column("ci_high", Float),
+    Column("detail", Json),
+    Column("computed_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("period_start", "kpi", "dimension", name="uq_kpi_snapshots_natural"),
+)
+
 # ---------------------------------------------------------------------------- crawls
 # One row per crawl run (all its shards), and one per fetched response: the index of the
 # evidence archive, whose files are named by the body's SHA-256.
@@ -852,3 +874,4 @@ RISK_TABLES = (
 )
 MONITORING_TABLES = (monitoring_plans, sampling_tasks, purchases, inbox_files, market_estimates)
 RESULTS_TABLES = (evaluations, notifications, notification_events, merchant_credit)
+REVIEW_TABLES = (kpi_snapshots,)

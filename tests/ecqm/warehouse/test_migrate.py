@@ -14,6 +14,7 @@ from ecqm.warehouse.schema import (
     PROCESS_TABLES,
     REFERENCE_TABLES,
     RESULTS_TABLES,
+    REVIEW_TABLES,
     RISK_TABLES,
     STAGING_TABLES,
     metadata,
@@ -61,6 +62,7 @@ def test_upgrade_creates_every_table_and_matches_the_code(database_url):
             *RISK_TABLES,
             *MONITORING_TABLES,
             *RESULTS_TABLES,
+            *REVIEW_TABLES,
         )
     }
     assert expected <= tables

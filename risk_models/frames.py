@@ -226,9 +226,22 @@ def load_frames(conn: Connection, as_of: dt.date) -> Frames:
             inspection_results.c.defect_class,
             inspection_results.c.tested_on,
             inspection_results.c.test_item,
+            inspection_results.c.report_number,
         ).where(inspection_results.c.tested_on <= last_day),
     )
+    insp = newest_reports(insp)
     return Frames(as_of, end, prod, lst, snaps, rev, stats, comp, mat, shp, insp)
+
+
+def newest_reports(items: pd.DataFrame) -> pd.DataFrame:
+    """Only the item rows of each task's newest report: a retest (复检) reported later on
+    the same task supersedes the first report (the newest test date wins, then the
+    higher report number), as the evaluation of results counts it."""
+    if items.empty or "report_number" not in items:
+        return items
+    order = items.sort_values(["task_id", "tested_on", "report_number"])
+    newest = order.groupby("task_id")["report_number"].transform("last")
+    return items[items["report_number"] == newest.reindex(items.index)].reset_index(drop=True)
 
 
 def _reviews(conn: Connection, end: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -29,6 +29,7 @@ import yaml
 from sqlalchemy import Connection, select, update
 
 from ecqm.warehouse.schema import inspection_results, model_versions, risk_assessments, risk_signals
+from risk_models.frames import newest_reports
 from risk_models.signals import PRODUCT_SIGNALS
 
 MODEL_NAME = "risk_score"
@@ -216,9 +217,13 @@ def outcomes(conn: Connection) -> pd.DataFrame:
             inspection_results.c.product_id,
             inspection_results.c.verdict,
             inspection_results.c.tested_on,
+            inspection_results.c.report_number,
         ).where(inspection_results.c.product_id.is_not(None))
     )
-    items = pd.DataFrame(res.fetchall(), columns=["task_id", "product_id", "verdict", "tested_on"])
+    items = pd.DataFrame(
+        res.fetchall(), columns=["task_id", "product_id", "verdict", "tested_on", "report_number"]
+    )
+    items = newest_reports(items)
     if items.empty:
         return pd.DataFrame(columns=["task_id", "product_id", "tested_on", "failed", "as_of"])
     samples = items.groupby("task_id").agg(

@@ -16,7 +16,7 @@ from ecqm.warehouse.schema import (
     risk_assessments,
     risk_signals,
 )
-from risk_models.scoring import LearnedScorer, RuleScorer, current_scorer, train
+from risk_models.scoring import LearnedScorer, RuleScorer, current_scorer, outcomes, train
 from risk_models.signals import PRODUCT_SIGNALS
 
 NOW = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC)
@@ -198,3 +198,39 @@ def test_a_missing_artifact_falls_back_to_the_rules(warehouse_conn, tmp_path):
         )
     )
     assert current_scorer(warehouse_conn, tmp_path, NOW).kind == "rules"
+
+
+def test_a_retest_supersedes_the_first_report_of_its_task(warehouse_conn):
+    _world(warehouse_conn, 3, lambda X: np.ones(len(X)), seed=4)
+    first = outcomes(warehouse_conn)
+    assert first["failed"].tolist() == [1, 1, 1]
+    # T1's seller asked for a retest (复检) on the backup sample, which passed; T2's retest,
+    # dated earlier than its report, is not the newest and changes nothing.
+    pid = dict(
+        warehouse_conn.execute(
+            select(inspection_results.c.task_id, inspection_results.c.product_id)
+        ).all()
+    )
+    warehouse_conn.execute(
+        inspection_results.insert(),
+        [
+            {
+                "task_id": "T1",
+                "product_id": pid["T1"],
+                "test_item": "发热",
+                "verdict": "pass",
+                "report_number": "R1-复检",
+                "tested_on": dt.date(2026, 7, 20),
+            },
+            {
+                "task_id": "T2",
+                "product_id": pid["T2"],
+                "test_item": "发热",
+                "verdict": "pass",
+                "report_number": "R2-earlier",
+                "tested_on": dt.date(2026, 6, 1),
+            },
+        ],
+    )
+    after = outcomes(warehouse_conn).set_index("task_id")["failed"].to_dict()
+    assert after == {"T0": 1, "T1": 0, "T2": 1}

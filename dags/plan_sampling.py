@@ -19,7 +19,8 @@ from each product's newest risk assessment up to the run's date:
 Trigger parameters: `budget` (purchases), `yuan` (money limit, optional), `seed`
 (default: the month as a number, so a re-run draws the same sample), `categories` and
 `platforms` (scope), `period` (`YYYY-MM`, default the run's month), `plan_id`.
-Re-running a month replaces its plan unless purchases or results were recorded.
+Re-running a month replaces its plan unless purchases or results were recorded; then
+the plan is in execution, stays as it is, and the run is skipped.
 BI reads `mart_sampling_plan`. Formulas: `docs/sampling.md`.
 """
 
@@ -54,22 +55,29 @@ SAMPLING_TASKS = warehouse_asset("sampling_tasks")
 def plan_sampling():
     @task(outlets=[SAMPLING_TASKS])
     def make_plan(*, params=None, dag_run=None, outlet_events=None) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from ecqm.settings import warehouse_url_for_task
         from risk_models.tasks import as_of_for
+        from transforms.plans import PlanLockedError
         from transforms.plans.tasks import period_for, plan_month, yuan_to_fen
 
         moment = dag_run.logical_date or dag_run.run_after
-        report = plan_month(
-            warehouse_url_for_task(),
-            period=params.get("period") or period_for(moment),
-            budget_purchases=int(params["budget"]),
-            budget_fen=yuan_to_fen(params.get("yuan")),
-            seed=params.get("seed"),
-            plan_id=params.get("plan_id"),
-            as_of=as_of_for(moment),
-            categories=params.get("categories") or None,
-            platforms=params.get("platforms") or None,
-        )
+        try:
+            report = plan_month(
+                warehouse_url_for_task(),
+                period=params.get("period") or period_for(moment),
+                budget_purchases=int(params["budget"]),
+                budget_fen=yuan_to_fen(params.get("yuan")),
+                seed=params.get("seed"),
+                plan_id=params.get("plan_id"),
+                as_of=as_of_for(moment),
+                categories=params.get("categories") or None,
+                platforms=params.get("platforms") or None,
+            )
+        except PlanLockedError as exc:
+            # Purchases or results are recorded: the plan is in execution and stays.
+            raise AirflowSkipException(str(exc)) from exc
         outlet_events[SAMPLING_TASKS].extra = {
             k: report[k]
             for k in ("plan_id", "period", "tasks", "targeted", "audit", "labs", "unassigned")

@@ -55,6 +55,30 @@ def _warehouse_load_reference(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warehouse_grant_bi(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import ProgrammingError
+
+    from ecqm.warehouse.engine import make_engine
+    from ecqm.warehouse.marts import bi_role_problems, grant_bi
+
+    engine = make_engine(args.url)
+    if engine.dialect.name != "postgresql":
+        print("ecqm: SQLite has no roles; give BI tools the file read-only", file=sys.stderr)
+        return 2
+    try:
+        with engine.begin() as conn:
+            marts = grant_bi(conn, args.role)
+            problems = bi_role_problems(conn, args.role)
+    except ProgrammingError as exc:  # a right missing: say which, not a traceback
+        reason = str(exc.orig).strip().splitlines()[0]
+        print(f"ecqm: run grant-bi as the owner of the marts: {reason}", file=sys.stderr)
+        return 1
+    print(f"{args.role} reads {len(marts)} marts: {', '.join(marts) or 'none yet'}")
+    for problem in problems:
+        print(f"ecqm: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def _process(args: argparse.Namespace, *, rebuild: bool) -> int:
     import datetime as dt
 
@@ -207,6 +231,9 @@ def _settings(args: argparse.Namespace) -> int:
         "AIRFLOW_HOME": str(s.airflow_home),
         "ECQM_USER_AGENT": s.user_agent,
     }
+    from transforms.notify.cli import shown_settings
+
+    shown.update(shown_settings(s))
     print(json.dumps(shown, ensure_ascii=False, indent=2))
     return 0
 
@@ -277,6 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url")
     p.add_argument("--data-dir", help="folder with the YAML files (default: the shipped ones)")
     p.set_defaults(func=_warehouse_load_reference)
+    p = wh_sub.add_parser(
+        "grant-bi", help="run sql/roles.sql: a read-only role for BI tools (PostgreSQL)"
+    )
+    p.add_argument("--url")
+    p.add_argument("--role", default="ecqm_bi_reader", help="the reader role's name")
+    p.set_defaults(func=_warehouse_grant_bi)
 
     p = wh_sub.add_parser(
         "rebuild-core", help="empty the core tables and rebuild them from staging"
@@ -333,12 +366,26 @@ def build_parser() -> argparse.ArgumentParser:
     from transforms.intake.cli import register_import
 
     register_import(imp_sub)
+    from transforms.notify.cli import register as register_notify
+    from transforms.notify.cli import register_import as register_import_acks
+
+    register_import_acks(imp_sub)
+    register_notify(sub)
 
     from risk_models.recalls.cli import register as register_recalls
     from risk_models.text.cli import register as register_reviews
 
     register_reviews(sub)
     register_recalls(sub)
+    from transforms.results.cli import register as register_evaluate
+
+    register_evaluate(sub)
+    from transforms.credit.cli import register as register_credit
+
+    register_credit(sub)
+    from transforms.review.cli import register as register_report
+
+    register_report(sub)
 
     s = sub.add_parser("settings", help="print the effective settings")
     s.set_defaults(func=_settings)

@@ -236,7 +236,7 @@ def run_demo(
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     s = ecqm_settings.load()
     started = time.perf_counter()
-    total = 8
+    total = 13
     print(f"ecqm demo — home {s.home}, warehouse {s.warehouse_url}\n", flush=True)
 
     from ecqm import airflow_local
@@ -318,9 +318,23 @@ def run_demo(
         return 1
     if _assess(total, use_airflow, s, truth):
         return 1
+    from ecqm.demo_cycle import run_cycle
+
+    try:
+        cycle = run_cycle(9, total, use_airflow, s, world, seed)
+    except RuntimeError as exc:
+        print(exc)
+        return 1
     print("\nPlanted in the simulated world (what later stages must find):")
     for name, n in check.planted.items():
         print(f"      {name:40s} {n:>7,}")
+    print(
+        f"\nThe cycle: plan {cycle.plan_id} of {cycle.tasks} purchases ({cycle.targeted} "
+        f"targeted, {cycle.audit} audit); this run bought and tested {cycle.samples} "
+        f"(simulated: {cycle.failed} 不合格); notices sent "
+        + (", ".join(f"{k} {v}" for k, v in sorted(cycle.notices.items())) or "none")
+        + f"; report {cycle.report}"
+    )
     print(
         f"\nDone in {time.perf_counter() - started:.0f} s.\n"
         f"  warehouse   {s.warehouse_url}\n"

@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,9 @@ DAGS_FOLDER = PROJECT_ROOT / "dags"
 AIRFLOW_WAREHOUSE_CONN_ID = "ecqm_warehouse"
 DEFAULT_USER_AGENT = "ecqm-monitor/0.1 (+https://github.com/ecqm/ecqm; quality monitoring)"
 DEFAULT_INBOX_MAX_BYTES = 50 * 1024 * 1024
+AIRFLOW_SMTP_CONN_ID = "ecqm_smtp"
+SMTP_SECURITY = ("starttls", "ssl", "none")
+SMTP_DEFAULT_PORT = {"starttls": 587, "ssl": 465, "none": 25}
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,27 @@ class Settings:
     pii_salt_env: str | None = None
     # The largest inbox file taken (``ECQM_INBOX_MAX_BYTES``); a larger one is refused unread.
     inbox_max_bytes: int = DEFAULT_INBOX_MAX_BYTES
+    # Notifications (``docs/notifications.md``). E-mail is off while ``ECQM_SMTP_HOST`` is
+    # unset. The password comes from the environment only (inside Airflow the connection
+    # ``ecqm_smtp`` wins) and is never printed.
+    smtp_host: str | None = None
+    smtp_port: int = SMTP_DEFAULT_PORT["starttls"]
+    smtp_security: str = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_sender: str | None = None
+    smtp_ca_file: str | None = None
+    smtp_timeout: float = 30.0
+    webhook_timeout: float = 10.0
+    webhook_max_attempts: int = 4
+    # The outbox dead-letters a notice after this many delivery attempts, waiting
+    # ``notify_backoff_s``·2ⁿ (capped) between them.
+    notify_max_attempts: int = 8
+    notify_backoff_s: float = 300.0
+    # Reminders when an acknowledgement is overdue, then an escalation notice.
+    notify_max_reminders: int = 2
+    notify_reminder_interval_h: float = 48.0
+    notify_escalate_to: str | None = None
 
     @property
     def evidence_dir(self) -> Path:
@@ -112,7 +136,47 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         crawl_settings=_json_object(env, "ECQM_CRAWL_SETTINGS"),
         pii_salt_env=env.get("ECQM_PII_SALT") or None,
         inbox_max_bytes=_positive_int(env, "ECQM_INBOX_MAX_BYTES", DEFAULT_INBOX_MAX_BYTES),
+        **_notify_settings(env),
     )
+
+
+def _notify_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    security = (env.get("ECQM_SMTP_SECURITY") or "starttls").strip().lower()
+    if security not in SMTP_SECURITY:
+        raise ValueError(f"ECQM_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+    reminders = (env.get("ECQM_NOTIFY_MAX_REMINDERS") or "").strip()
+    if reminders and not (reminders.isdigit() and int(reminders) <= 20):
+        raise ValueError(f"ECQM_NOTIFY_MAX_REMINDERS must be 0 to 20, got {reminders!r}")
+    return {
+        "smtp_host": (env.get("ECQM_SMTP_HOST") or "").strip() or None,
+        "smtp_port": _positive_int(env, "ECQM_SMTP_PORT", SMTP_DEFAULT_PORT[security]),
+        "smtp_security": security,
+        "smtp_username": env.get("ECQM_SMTP_USERNAME") or None,
+        "smtp_password": env.get("ECQM_SMTP_PASSWORD") or None,
+        "smtp_sender": env.get("ECQM_SMTP_SENDER") or None,
+        "smtp_ca_file": env.get("ECQM_SMTP_CA_FILE") or None,
+        "smtp_timeout": _positive_float(env, "ECQM_SMTP_TIMEOUT", 30.0),
+        "webhook_timeout": _positive_float(env, "ECQM_WEBHOOK_TIMEOUT", 10.0),
+        "webhook_max_attempts": _positive_int(env, "ECQM_WEBHOOK_MAX_ATTEMPTS", 4),
+        "notify_max_attempts": _positive_int(env, "ECQM_NOTIFY_MAX_ATTEMPTS", 8),
+        "notify_backoff_s": _positive_float(env, "ECQM_NOTIFY_BACKOFF_S", 300.0),
+        "notify_max_reminders": int(reminders) if reminders else 2,
+        "notify_reminder_interval_h": _positive_float(env, "ECQM_NOTIFY_REMINDER_INTERVAL_H", 48.0),
+        "notify_escalate_to": (env.get("ECQM_NOTIFY_ESCALATE_TO") or "").strip() or None,
+    }
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name} must be more than 0, got {text}")
+    return value
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

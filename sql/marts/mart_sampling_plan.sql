@@ -1,6 +1,7 @@
 -- mart_sampling_plan: every sampling task of every monitoring plan (one row per task).
 -- For BI tools: filter by plan, stratum, lab or status; weight audit rows by
--- sampling_weight to estimate market totals.
+-- sampling_weight to estimate market totals. No personal data: the name of a shop that
+-- may be run by a person (个人网店) is withheld, by the rule of mart_merchant_credit.
 with plans as (
     select
         plan_id,
@@ -10,6 +11,34 @@ with plans as (
         seed,
         status
     from monitoring_plans
+),
+
+shop_licences as (
+    select
+        id,
+        name,
+        region_code,
+        upper(trim(coalesce(cast(attributes ->> 'credit_code' as text), ''))) as credit_code,
+        coalesce(company_name, '') as company_name,
+        coalesce(
+            lower(cast(attributes ->> 'is_individual' as text)) in ('true', '1'), false
+        ) as is_marked_individual
+    from shops
+),
+
+shop_marks as (
+    select
+        id,
+        name,
+        region_code,
+        case
+            when is_marked_individual then 1
+            when length(credit_code) = 18 and substr(credit_code, 1, 1) = '9'
+                then case when substr(credit_code, 2, 1) = '2' then 1 else 0 end
+            when replace(company_name, '公司', '') != company_name then 0
+            else 1
+        end as is_individual
+    from shop_licences
 ),
 
 final as (
@@ -49,7 +78,10 @@ final as (
         l.url as listing_url,                  -- 商品链接
         l.title as listing_title,              -- 商品标题
         t.shop_id,                             -- 店铺编号：shops.id
-        s.name as shop_name,                   -- 店铺名称
+        case
+            when coalesce(s.is_individual, 1) = 1 then '个人网店（名称不公开）'
+            else s.name
+        end as shop_name,                      -- 店铺名称（个人网店不公开）
         s.region_code as shop_region_code,     -- 店铺所在地区代码
         t.price_fen,                           -- 计划时标价（分）
         t.price_cap_fen,                       -- 采购限价（分/件）
@@ -64,7 +96,7 @@ final as (
     inner join plans on t.plan_id = plans.plan_id
     left join products as p on t.product_id = p.id
     left join listings as l on t.listing_id = l.id
-    left join shops as s on t.shop_id = s.id
+    left join shop_marks as s on t.shop_id = s.id
     left join ref_categories as c on t.category_code = c.code
     left join ref_labs as lab on t.lab_code = lab.code
 )

@@ -97,6 +97,11 @@ _HOLIDAY_KEYS = {
 }
 
 
+# The statutory holidays with a fixed solar date (全国年节及纪念日放假办法, 2024 revision);
+# the provisional count of a year not yet published keeps these off.
+FIXED_STATUTORY_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+
+
 class CalendarDataError(ValueError):
     """The calendar file is invalid; ``errors`` lists every problem found."""
 
@@ -196,7 +201,14 @@ class WorkdayCalendar:
     day, given or reached while counting, in a year that is not covered.
     """
 
-    def __init__(self, arrangements: Iterable[YearArrangement], *, source: str = "<memory>"):
+    def __init__(
+        self,
+        arrangements: Iterable[YearArrangement],
+        *,
+        source: str = "<memory>",
+        provisional_future: bool = False,
+    ):
+        self.provisional_future = provisional_future
         self.arrangements = tuple(sorted(arrangements, key=lambda a: a.year))
         problems = check_arrangements(self.arrangements)
         if problems:
@@ -230,10 +242,31 @@ class WorkdayCalendar:
         return cls(arrangements, source=str(path))
 
     def __repr__(self) -> str:
-        return f"WorkdayCalendar(years={self.years!r}, source={self.source!r})"
+        extra = ", provisional_future=True" if self.provisional_future else ""
+        return f"WorkdayCalendar(years={self.years!r}, source={self.source!r}{extra})"
+
+    def with_provisional_future(self) -> WorkdayCalendar:
+        """This calendar, counting the years after its last one provisionally.
+
+        Until the State Council publishes a year's arrangement (usually in November of
+        the year before), a deadline that runs into it is counted with Monday to Friday as
+        working days and only the fixed-date statutory holidays off (元旦 1 January,
+        劳动节 1–2 May, 国庆节 1–3 October, under 全国年节及纪念日放假办法): lunar holidays and
+        adjusted working days are unknown. :meth:`is_provisional` tells which days were
+        counted so; add the year to the data file once the notice is out.
+        """
+        copy = WorkdayCalendar.__new__(WorkdayCalendar)
+        copy.__dict__.update(self.__dict__)
+        copy.provisional_future = True
+        return copy
+
+    def is_provisional(self, day: dt.date | dt.datetime) -> bool:
+        """Whether ``day`` lies after the covered years and is counted provisionally."""
+        d = shanghai_date(day)
+        return self.provisional_future and bool(self.years) and d.year > self.years[-1]
 
     def _covered(self, day: dt.date) -> dt.date:
-        if day.year not in self.years:
+        if day.year not in self.years and not self.is_provisional(day):
             raise OutsideCalendarError(day, self.years)
         return day
 
@@ -253,6 +286,8 @@ class WorkdayCalendar:
         d = self._covered(shanghai_date(day))
         if d in self._on:
             return True
+        if self.is_provisional(d):
+            return d.weekday() < 5 and (d.month, d.day) not in FIXED_STATUTORY_HOLIDAYS
         return d not in self._off and d.weekday() < 5
 
     def next_workday(self, day: dt.date | dt.datetime) -> dt.date:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, delete, select
 from ecqm.warehouse.bulk import upsert
 from ecqm.warehouse.schema import inspection_results, market_estimates, sampling_tasks
 from risk_models.sampling.estimate import estimate_rates, sample_outcomes
+from transforms.results.retests import is_current_report
 
 CHUNK = 900
 
@@ -58,7 +59,9 @@ def compute_estimates(
                 (str(t), str(v))
                 for t, v in conn.execute(
                     select(inspection_results.c.task_id, inspection_results.c.verdict).where(
-                        inspection_results.c.task_id.in_(ids[i : i + CHUNK])
+                        inspection_results.c.task_id.in_(ids[i : i + CHUNK]),
+                        # A retest (复检) supersedes the first report of its task.
+                        is_current_report(inspection_results, dialect=conn.dialect.name),
                     )
                 )
             ]

@@ -374,3 +374,211 @@ def https_webhook_receiver(tls_files: TlsFiles) -> Iterator[WebhookReceiver]:
     receiver = WebhookReceiver(tls=tls_files.server_context()).start()
     yield receiver
     receiver.stop()
+
+
+# ------------------------------------------------------------------------ outbox
+# Servers that count what arrives, for the outbox's exactly-once tests, and queued rows.
+
+
+@dataclass
+class SignallingMailSink(MailSink):
+    """A :class:`MailSink` that sets ``arrived`` once its ``signal_at``-th message is
+    stored and then holds that message's ``250`` back until ``release`` is set (10 s at
+    most): the client is stuck between "the receiver accepted it" and hearing so."""
+
+    signal_at: int | None = None
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    controller: Any = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        import asyncio
+
+        reply = await super().handle_DATA(server, session, envelope)
+        if self.signal_at is not None and len(self.messages) == self.signal_at:
+            self.arrived.set()
+            for _ in range(500):
+                if self.release.is_set():
+                    break
+                await asyncio.sleep(0.02)
+        return reply
+
+    def keys(self) -> list[str]:
+        """The idempotency key of every message received, in order, repeats included."""
+        import email
+        from email.policy import default
+
+        return [
+            str(email.message_from_bytes(m.content, policy=default)["X-Ecqm-Idempotency-Key"])
+            for m in self.messages
+        ]
+
+    def message_ids(self) -> list[str]:
+        import email
+        from email.policy import default
+
+        return [
+            str(email.message_from_bytes(m.content, policy=default)["Message-ID"])
+            for m in self.messages
+        ]
+
+    def stop(self) -> None:
+        self.release.set()
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def outbox_smtp() -> Iterator[Callable[..., SignallingMailSink]]:
+    """Start a plain SMTP server that counts what arrives: ``outbox_smtp(port=None,
+    signal_at=None)``; a given port lets a test start the server where a client already
+    failed to connect."""
+    pytest.importorskip("aiosmtpd", reason="aiosmtpd is needed for the SMTP tests")
+    from aiosmtpd.controller import Controller
+
+    sinks: list[SignallingMailSink] = []
+
+    def start(port: int | None = None, signal_at: int | None = None) -> SignallingMailSink:
+        sink = SignallingMailSink(signal_at=signal_at)
+        for _ in range(1 if port else 5):
+            sink.port = port or free_port()
+            controller = Controller(
+                sink,
+                hostname=sink.host,
+                port=sink.port,
+                server_hostname="mail.ecqm.test",
+                ready_timeout=5.0,
+            )
+            try:
+                controller.start()
+            except OSError:
+                continue
+            sink.controller = controller
+            sinks.append(sink)
+            return sink
+        raise RuntimeError("could not start the SMTP server")
+
+    yield start
+    for sink in sinks:
+        sink.stop()
+
+
+class DedupingWebhookReceiver:
+    """A webhook endpoint that behaves as docs/notifications.md asks of a receiver: it
+    checks the signature, stores each notice once by its idempotency key and answers 2xx
+    to a repeat without storing it again. ``answer(status, delay)`` scripts the next
+    answers (then 200); a 2xx answer stores the notice *before* its delay, so a client
+    that times out leaves a stored notice behind, as a real receiver would."""
+
+    def __init__(self, secret: str = WEBHOOK_SECRET) -> None:
+        self.secret = secret
+        self.script: list[tuple[int, float]] = []
+        self.requests: list[str] = []  # the key of every authentic request, in order
+        self.stored: dict[str, bytes] = {}
+        self.repeats: list[str] = []
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                key = self.headers.get("X-Ecqm-Idempotency-Key") or ""
+                status, delay = 401, 0.0
+                if _documented_verify(receiver.secret, self.headers, body, time.time()):
+                    with receiver._lock:
+                        receiver.requests.append(key)
+                        status, delay = receiver.script.pop(0) if receiver.script else (200, 0)
+                        if 200 <= status <= 299:
+                            if key in receiver.stored:
+                                receiver.repeats.append(key)
+                            else:
+                                receiver.stored[key] = body
+                if delay:
+                    receiver.release.wait(delay)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                except OSError:  # the client gave up waiting
+                    pass
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ecqm/notices"
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def answer(self, status: int, delay: float = 0.0) -> DedupingWebhookReceiver:
+        self.script.append((status, delay))
+        return self
+
+    def stop(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def deduping_webhook() -> Iterator[DedupingWebhookReceiver]:
+    receiver = DedupingWebhookReceiver()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def queue_notices() -> Callable[..., list[str]]:
+    """Insert queued outbox rows the way the evaluation does: ``queue_notices(engine,
+    keys, channel=, address=, now=, kind="seller_result", **columns)``; rendered from the
+    example context of ``kind``. Returns the keys."""
+    from sqlalchemy import insert
+
+    from ecqm.warehouse.schema import notifications
+    from transforms.notify.render import KINDS, example_context, render_notice
+
+    def queue(
+        engine: Any,
+        keys: list[str],
+        *,
+        channel: str,
+        address: str,
+        now: dt.datetime,
+        kind: str = "seller_result",
+        **columns: Any,
+    ) -> list[str]:
+        context = example_context(kind)
+        context["recipient"] = {**context["recipient"], "address": address}
+        notice = render_notice(kind, context)
+        payload = {**notice.payload, **columns.pop("payload_extra", {})}
+        rows = [
+            {
+                "idempotency_key": key,
+                "report_number": "BG-2026-0042",
+                "kind": kind,
+                "recipient_kind": KINDS[kind],
+                "recipient_name": notice.recipient.name,
+                "channel": channel,
+                "address": address,
+                "subject": notice.subject,
+                "body_text": notice.text,
+                "body_html": notice.html,
+                "payload": payload,
+                "status": "queued",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "reminders": 0,
+                "created_at": now,
+                **columns,
+            }
+            for key in keys
+        ]
+        with engine.begin() as conn:
+            conn.execute(insert(notifications), rows)
+        return keys
+
+    return queue

@@ -541,3 +541,31 @@ def test_constructing_from_objects_validates_too() -> None:
     with pytest.raises(CalendarDataError, match="no year"):
         WorkdayCalendar([])
     assert WorkdayCalendar(copy.deepcopy(arrangements)).years == (2024, 2025, 2026)
+
+
+def test_the_years_after_the_data_can_be_counted_provisionally():
+    strict = default_calendar()
+    cal = strict.with_provisional_future()
+    last = strict.years[-1]
+    with pytest.raises(OutsideCalendarError):
+        strict.add_workdays(dt.date(last, 12, 30), 5)
+    assert not cal.is_provisional(dt.date(last, 12, 31))
+    assert cal.is_provisional(dt.date(last + 1, 1, 1))
+    # 1 January is off, weekends are off, nothing else is known.
+    assert not cal.is_workday(dt.date(last + 1, 1, 1))
+    assert cal.is_workday(dt.date(last + 1, 5, 3)) == (dt.date(last + 1, 5, 3).weekday() < 5)
+    assert not cal.is_workday(dt.date(last + 1, 10, 2))
+    # The covered years are counted exactly as before.
+    assert cal.add_workdays(dt.date(last, 9, 18), 5) == strict.add_workdays(dt.date(last, 9, 18), 5)
+    # Years before the data stay an error: nothing is guessed about the past.
+    with pytest.raises(OutsideCalendarError):
+        cal.is_workday(dt.date(strict.years[0] - 1, 6, 1))
+    assert strict.provisional_future is False  # the shared calendar is untouched
+
+
+def test_a_provisional_deadline_across_new_year_2027():
+    cal = default_calendar().with_provisional_future()
+    # Thursday 2026-12-24 + 5 working days: Fri 25, Mon 28, Tue 29, Wed 30, Thu 31.
+    assert cal.add_workdays(dt.date(2026, 12, 24), 5) == dt.date(2026, 12, 31)
+    # Wednesday 2026-12-30 + 5: Thu 31, (Fri 1 Jan off), Mon 4, Tue 5, Wed 6, Thu 7.
+    assert cal.add_workdays(dt.date(2026, 12, 30), 5) == dt.date(2027, 1, 7)

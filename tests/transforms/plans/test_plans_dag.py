@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from ecqm.settings import DAGS_FOLDER
 from ecqm.warehouse import migrate
 from ecqm.warehouse.engine import make_engine
-from ecqm.warehouse.schema import sampling_tasks
+from ecqm.warehouse.schema import purchases, sampling_tasks
 
 
 def _dag():
@@ -60,3 +61,26 @@ def test_a_triggered_run_makes_the_plan(airflow_db, tmp_path, monkeypatch):
     assert (
         Path(tmp_path) / "home" / "outbox" / "plans" / "plan-2026-12" / "采购任务.xlsx"
     ).exists()
+    # Once a purchase is recorded the plan is in execution: a second run keeps it and is
+    # skipped, with no Asset event.
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        task_id = conn.execute(select(func.min(sampling_tasks.c.task_id))).scalar_one()
+        conn.execute(
+            purchases.insert().values(
+                task_id=task_id,
+                order_number="O-1",
+                paid_fen=100,
+                ordered_at=dt.datetime(2026, 12, 2, tzinfo=dt.UTC),
+                evidence={},
+                source_file="x.csv",
+                file_sha256="0" * 64,
+            )
+        )
+    again = run_dag("plan_sampling", conf={"budget": 8, "seed": 4, "period": "2026-12"})
+    assert again.state == "success"
+    assert [ti.state for ti in again.get_task_instances()] == ["skipped"]
+    assert "ecqm.sampling_tasks" not in asset_events_of(again)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sampling_tasks)).scalar_one() == n
+    engine.dispose()

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, tupl
 
 from ecqm.warehouse.bulk import upsert
 from ecqm.warehouse.schema import (
+    evaluations,
     listings,
     recall_matches,
     review_scores,
@@ -40,6 +41,7 @@ from ecqm.warehouse.schema import (
     risk_signals,
 )
 from risk_models import signals as sg
+from risk_models.confirmation import compose
 from risk_models.frames import Frames, load_frames
 from risk_models.matrix import LEVEL_RANK, RiskMatrix
 from risk_models.scoring import Scorer, current_scorer
@@ -370,6 +372,7 @@ def _assessments(
         zip(sg.PRODUCT_SIGNALS, np.abs(contrib).max(axis=0) if len(pids) else [], strict=False)
     )
     decisions = _latest_decisions(conn, f.end)
+    lab = _failed_reports(conn, f.as_of)
     prod = f.products.set_index("id")
     levels = {lv: 0 for lv in ("high", "elevated", "moderate", "low")}
     rows = []
@@ -388,7 +391,11 @@ def _assessments(
         )
         level = matrix.level(likelihood, severity)
         explanation = _explain(own, contrib[i], hazard, float(proba[i]), scorer.version)
-        confirmed, why = _confirmation(own, level)
+        reports = lab.get(p, [])
+        confirmed, why = _confirmation(own, level, lab_reports=bool(reports))
+        if reports:
+            # The product's own failed samples, as the evaluation of results writes them.
+            confirmed, why = True, compose(reports, [why] if why else [])
         status, note = "pending", None
         d = decisions.get(p)
         if d is not None:
@@ -483,17 +490,47 @@ def _summary(explanation: dict[str, Any], matrix: RiskMatrix, level: str) -> str
     return f"{matrix.level_zh(level)}：{parts}"
 
 
-def _confirmation(own: list[sg.Signal], level: str) -> tuple[bool, str | None]:
+INDIRECT_SIGNALS = frozenset({"history_brand", "history_shop", "history_producer", "shop_network"})
+
+
+def _failed_reports(conn: Connection, as_of: dt.date) -> dict[int, list[str]]:
+    """Product → the numbers of its current failed reports tested on or before ``as_of``
+    (``evaluations``; a retest's pass supersedes a failure)."""
+    rows = conn.execute(
+        select(evaluations.c.product_id, evaluations.c.report_number).where(
+            evaluations.c.status == "current",
+            evaluations.c.verdict == "fail",
+            evaluations.c.tested_on <= as_of,
+            evaluations.c.product_id.is_not(None),
+        )
+    ).all()
+    out: dict[int, list[str]] = {}
+    for pid, number in rows:
+        out.setdefault(int(pid), []).append(str(number))
+    return out
+
+
+def _confirmation(
+    own: list[sg.Signal], level: str, *, lab_reports: bool = False
+) -> tuple[bool, str | None]:
+    """The rules' confirmation. ``lab_reports``: the product's failed reports are
+    evaluated, and confirm it in their own words (:mod:`risk_models.confirmation`)."""
     for s in own:
         if s.signal == "recall_match" and s.strength >= CONFIRM_RECALL_SCORE:
             return True, f"召回匹配确认：{s.detail}"
     for s in own:
-        if s.signal == "history_product":
+        if s.signal == "history_product" and not lab_reports:
             return True, f"检验不合格确认：{s.detail}"
     if LEVEL_RANK[level] >= LEVEL_RANK["elevated"]:
         strong = {}
         for s in own:
-            if s.strength >= CONFIRM_CHANNEL_STRENGTH and s.signal in sg.PRODUCT_SIGNALS:
+            # Evidence about this product only: a failed test of the same brand, shop or
+            # producer, or a shop's seller network, raises the odds but confirms nothing.
+            if (
+                s.strength >= CONFIRM_CHANNEL_STRENGTH
+                and s.signal in sg.PRODUCT_SIGNALS
+                and s.signal not in INDIRECT_SIGNALS
+            ):
                 strong.setdefault(s.channel, s)
         if len(strong) >= 2:
             names = "、".join(sg.CHANNEL_ZH.get(c, c) for c in sorted(strong))

@@ -227,7 +227,10 @@ def load_frames(conn: Connection, as_of: dt.date) -> Frames:
             inspection_results.c.tested_on,
             inspection_results.c.test_item,
             inspection_results.c.report_number,
-        ).where(inspection_results.c.tested_on <= last_day),
+            # Results of the assessment day itself wait for the next day's assessment: a lab
+            # report arrives during the day, and a day's assessment must not depend on whether
+            # it ran before or after that report was taken in.
+        ).where(inspection_results.c.tested_on < as_of),
     )
     insp = newest_reports(insp)
     return Frames(as_of, end, prod, lst, snaps, rev, stats, comp, mat, shp, insp)

@@ -2,7 +2,8 @@
 
 A failed sample confirms the product's newest ``risk_assessments`` row: ``is_confirmed``
 becomes true and ``confirmation`` gains the segment
-``检验不合格确认：检验报告 <number> 判定不合格`` (in front of any text a rule put there).
+``检验不合格确认：检验报告 <number> 判定不合格`` (the lab segments come first, by report
+number, then any text a rule put there: :mod:`risk_models.confirmation`).
 This is what the next ``assess_risk`` run does by itself — a failed inspection of the
 product is its ``history_product`` signal, which confirms — so the two agree. A staff
 decision is kept: a row staff confirmed or dismissed (``review_status`` ``confirmed`` /
@@ -28,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from ecqm.warehouse.schema import risk_assessments
+from risk_models.confirmation import compose, lab_segment, split
 from risk_models.matrix import LEVEL_RANK, RiskMatrix
 
 SEPARATOR = "；"
@@ -44,7 +46,7 @@ class RiskChange:
 
 
 def segment(report_number: str) -> str:
-    return f"检验不合格确认：检验报告 {report_number} 判定不合格"
+    return lab_segment(report_number)
 
 
 def newest(conn: Connection, product_id: int | None) -> dict[str, Any] | None:
@@ -94,15 +96,14 @@ def confirm(
     if row["review_status"] in STAFF_DECIDED:
         change.outcome = "staff_decision"
         return change
-    mine = segment(report_number)
-    text = row["confirmation"]
-    if row["is_confirmed"] and text and mine in text.split(SEPARATOR):
+    reports, others = split(row["confirmation"])
+    if row["is_confirmed"] and report_number in reports:
         change.outcome = "already"
         return change
     conn.execute(
         update(risk_assessments)
         .where(risk_assessments.c.id == row["id"])
-        .values(is_confirmed=True, confirmation=mine if not text else f"{mine}{SEPARATOR}{text}")
+        .values(is_confirmed=True, confirmation=compose([*reports, report_number], others))
     )
     change.outcome = "confirmed"
     return change
@@ -113,7 +114,6 @@ def withdraw(conn: Connection, product_id: int | None, report_number: str) -> in
     (pending ones: a staff decision is never changed); how many rows changed."""
     if product_id is None:
         return 0
-    mine = segment(report_number)
     rows = conn.execute(
         select(risk_assessments.c.id, risk_assessments.c.confirmation).where(
             risk_assessments.c.product_id == product_id,
@@ -123,10 +123,10 @@ def withdraw(conn: Connection, product_id: int | None, report_number: str) -> in
     ).all()
     n = 0
     for row_id, text in rows:
-        parts = text.split(SEPARATOR)
-        if mine not in parts:
+        reports, others = split(text)
+        if report_number not in reports:
             continue
-        rest = SEPARATOR.join(p for p in parts if p != mine) or None
+        rest = compose([r for r in reports if r != report_number], others)
         values: dict[str, Any] = {"confirmation": rest}
         if rest is None:
             values["is_confirmed"] = False

@@ -24,7 +24,8 @@ The indicators follow ../STANDARD.md ("Management evaluation"):
 ``disposal_rate``              failed results whose takedown the platform confirmed
 ``notification_ack_rate``      notices that need an acknowledgement and got one
 ``notification_on_time_rate``  notices with a deadline sent before it
-``dq_pass_rate``               data-quality expectations passed, by table
+``dq_pass_rate``               data-quality checks passing at their newest run of
+                               the month, by table
 ``model_brier``                Brier score of the failure probability the risk
                                model gave each tested product before its test
 ``fail_rate_by_level``         不合格 share of the month's results by the risk level
@@ -42,8 +43,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select
+from sqlalchemy import Connection, Engine, and_, delete, func, select
 
+from ecqm.warehouse.bulk import upsert
 from ecqm.warehouse.schema import (
     dq_results,
     evaluations,
@@ -426,14 +428,25 @@ def _notices(conn: Connection, first: dt.date, nxt: dt.date) -> list[dict]:
 
 
 def _quality(conn: Connection, first: dt.date, nxt: dt.date) -> list[dict]:
+    """Each check (table, expectation) counted once, with its newest result of the month:
+    how the data stood as the month ended, however often the checks ran."""
     lo, hi = _utc(first), _utc(nxt)
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for table, ok, n in conn.execute(
-        select(dq_results.c.table_name, dq_results.c.success, func.count())
-        .where(dq_results.c.checked_at >= lo, dq_results.c.checked_at < hi)
-        .group_by(dq_results.c.table_name, dq_results.c.success)
+    newest: dict[tuple[str, str], tuple[Any, bool]] = {}
+    for table, expectation, ok, at in conn.execute(
+        select(
+            dq_results.c.table_name,
+            dq_results.c.expectation,
+            dq_results.c.success,
+            dq_results.c.checked_at,
+        ).where(dq_results.c.checked_at >= lo, dq_results.c.checked_at < hi)
     ):
-        counts[str(table)][0 if ok else 1] += int(n)
+        key = (str(table), str(expectation))
+        at = _as_utc(at)
+        if key not in newest or at >= newest[key][0]:
+            newest[key] = (at, bool(ok))
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for (table, _), (_, ok) in newest.items():
+        counts[table][0 if ok else 1] += 1
     out = [
         _share("dq_pass_rate", table, float(p), float(p + f))
         for table, (p, f) in sorted(counts.items())
@@ -471,11 +484,28 @@ def snapshot(engine: Engine, period: str | dt.date, now: dt.datetime) -> KpiRepo
     first, _ = month_bounds(period)
     with engine.begin() as conn:
         rows = compute(conn, first)
-        conn.execute(delete(kpi_snapshots).where(kpi_snapshots.c.period_start == first))
+        keep = {(r["kpi"], r["dimension"]) for r in rows}
+        old = conn.execute(
+            select(kpi_snapshots.c.id, kpi_snapshots.c.kpi, kpi_snapshots.c.dimension).where(
+                kpi_snapshots.c.period_start == first
+            )
+        ).all()
+        gone = [i for i, k, d in old if (k, d) not in keep]
+        if gone:
+            conn.execute(delete(kpi_snapshots).where(kpi_snapshots.c.id.in_(gone)))
         if rows:
-            conn.execute(
-                insert(kpi_snapshots),
+            # Upserted on (month, indicator, breakdown): a row keeps its id, and
+            # computed_at says when it was first computed.
+            changing = [
+                c.name
+                for c in kpi_snapshots.columns
+                if c.name not in ("id", "period_start", "kpi", "dimension", "computed_at")
+            ]
+            upsert(
+                conn,
+                kpi_snapshots,
                 [{**r, "period_start": first, "computed_at": now} for r in rows],
+                update=changing,
             )
     report = KpiReport(first, rows=len(rows))
     report.kpis = dict(Counter(r["kpi"] for r in rows))

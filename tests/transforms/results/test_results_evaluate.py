@@ -28,6 +28,7 @@ from ecqm.warehouse.schema import (
     notifications,
     quarantine,
     ref_regions,
+    risk_assessments,
     sampling_tasks,
     shops,
 )
@@ -655,3 +656,42 @@ def test_a_notice_that_cannot_be_rendered_rolls_back_its_evaluation(world, home,
     assert (report.inserted, report.problems) == (1, [])
     with world.connect() as conn:
         assert conn.execute(select(quarantine)).all() == []
+
+
+def test_assessment_and_evaluation_agree_whichever_runs_first(world, home, tmp_path):
+    """The day's assessment and the evaluation of that day's results write the same
+    confirmation, so re-running either, in any order, changes nothing."""
+    from risk_models.assess import assess
+
+    day = dt.date(2026, 11, 21)  # the results' test date
+
+    def newest(product_id):
+        with world.connect() as conn:
+            return dict(
+                conn.execute(
+                    select(risk_assessments)
+                    .where(risk_assessments.c.product_id == product_id)
+                    .order_by(risk_assessments.c.as_of.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .one()
+            )
+
+    _kettle_fails(world, home, "QC-1")
+    # Assess, then evaluate: the evaluation confirms the day's assessment.
+    assess(world, day, home=tmp_path, now=NOW)
+    evaluate(world)
+    kettle = evaluation(world, "QC-1")["product_id"]
+    first = newest(kettle)
+    assert first["as_of"] == day and first["is_confirmed"] is True
+    assert first["confirmation"].startswith("检验不合格确认：检验报告 QC-1 判定不合格")
+    # The assessment runs again after the evaluation: the same row.
+    assess(world, day, home=tmp_path, now=NOW)
+    again = newest(kettle)
+    keep = ("level", "probability", "is_confirmed", "confirmation", "review_status")
+    assert {k: again[k] for k in keep} == {k: first[k] for k in keep}
+    before = dump(world)
+    evaluate(world, NOW + dt.timedelta(hours=1))
+    assess(world, day, home=tmp_path, now=NOW)
+    assert dump(world) == before

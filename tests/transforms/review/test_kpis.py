@@ -98,3 +98,33 @@ def test_the_mart_shows_the_snapshot(month):
             )
         ).all()
     assert [(r[0], r[1], r[2]) for r in rows] == [("定向监测提升倍数（定向÷随机）", 1.0, "ratio")]
+
+
+def test_a_check_that_ran_again_counts_once_with_its_newest_result(month):
+    from sqlalchemy import insert
+
+    from ecqm.warehouse.schema import dq_results
+
+    def check(run, ok, day):
+        return {
+            "run_id": run,
+            "table_name": "complaints",
+            "suite": "s",
+            "expectation": "core_row_count",
+            "success": ok,
+            "element_count": 10,
+            "unexpected_count": 0,
+            "checked_at": dt.datetime(2026, 11, day, tzinfo=dt.UTC),
+        }
+
+    with month.begin() as conn:
+        conn.execute(insert(dq_results), [check("a", False, 3), check("b", True, 12)])
+    snapshot(month, "2026-11", NOW)
+    first = {k: (r["numerator"], r["denominator"]) for k, r in _kpis(month).items()}
+    assert first[("dq_pass_rate", "complaints")] == (1.0, 1.0)
+    # A third run of the same check adds nothing to the month's count.
+    with month.begin() as conn:
+        conn.execute(insert(dq_results), [check("c", True, 20)])
+    snapshot(month, "2026-11", NOW)
+    again = {k: (r["numerator"], r["denominator"]) for k, r in _kpis(month).items()}
+    assert again == first

@@ -132,6 +132,17 @@ def test_demo_runs_twice_and_changes_nothing_the_second_time(database_url, tmp_p
     truth = json.loads("".join(iter_truth(World(products=150, seed=20191001), reviews=True)))
     engine = make_engine(database_url)
     try:
+        # The summary's found and missed figures are the simulator's truth's.
+        from ecqm.evaluate import risk_levels
+
+        scores = risk_levels(engine, truth)
+        for out in (first, second):
+            assert (
+                f"planted defects {scores.planted}: {scores.detectable} left a trace (a review, "
+                f"complaint or recall) and {scores.detectable_found} of them are high or "
+                f"elevated; missed {len(scores.missed)}"
+            ) in out
+        assert scores.planted > 0
         resolved = product_resolution(engine, truth)
         assert resolved.items >= 400
         assert resolved.precision >= 0.98 and resolved.recall >= 0.98, resolved

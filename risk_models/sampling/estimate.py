@@ -212,7 +212,12 @@ class _Design:
         pi = frame["inclusion_probability"].astype(float).to_numpy()
         if np.any(~(pi > 0.0)) or np.any(pi > 1.0 + 1e-9):
             raise ValueError("inclusion probabilities must lie in (0, 1]")
-        keys = frame["stratum"].astype(str) + "\x1f" + frame["stratum_key"].astype(str)
+        # A missing stratum key is a stratum of its own (""), never a dropped row.
+        keys = (
+            frame["stratum"].fillna("").astype(str)
+            + "\x1f"
+            + frame["stratum_key"].fillna("").astype(str)
+        )
         codes, _ = pd.factorize(keys, sort=True)
         count = int(codes.max()) + 1 if len(codes) else 0
         # N_h = Σ 1/π_i over the stratum's planned tasks (n_h · N_h / n_h).

@@ -282,3 +282,25 @@ def test_the_targeting_finds_failures_more_often_than_chance():
     overall = estimate_rates(tasks)[0]
     assert overall["targeted_hit_rate"] > overall["audit_hit_rate"]
     assert overall["lift"] > 1.5
+
+
+def test_a_missing_stratum_key_is_a_stratum_of_its_own():
+    from risk_models.sampling.estimate import stratified_rate
+
+    s = pd.DataFrame(
+        {
+            "stratum": ["audit"] * 4,
+            "stratum_key": [None, None, "b", "b"],
+            "inclusion_probability": [0.1, 0.1, 0.5, 0.5],
+            "failed": pd.array([True, False, False, False], dtype="boolean"),
+        }
+    )
+    named = s.assign(stratum_key=["a", "a", "b", "b"])
+    r, expected = stratified_rate(s), stratified_rate(named)
+    assert (r.estimate, r.population, r.samples, r.failed) == (
+        expected.estimate,
+        expected.population,
+        expected.samples,
+        expected.failed,
+    )
+    assert round(r.estimate, 4) == 0.4167

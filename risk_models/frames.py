@@ -30,6 +30,7 @@ from ecqm.warehouse.schema import (
     reviews,
     shops,
 )
+from transforms.results.retests import is_current_report
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A review counts as reporting a defect (or as negative) from this probability on.
@@ -226,25 +227,21 @@ def load_frames(conn: Connection, as_of: dt.date) -> Frames:
             inspection_results.c.defect_class,
             inspection_results.c.tested_on,
             inspection_results.c.test_item,
-            inspection_results.c.report_number,
             # Results of the assessment day itself wait for the next day's assessment: a lab
             # report arrives during the day, and a day's assessment must not depend on whether
             # it ran before or after that report was taken in.
-        ).where(inspection_results.c.tested_on < as_of),
+        ).where(
+            inspection_results.c.tested_on < as_of,
+            # A retest (复检) supersedes the first report of its task: only each task's
+            # newest report counts, by the rule the evaluation of results uses.
+            is_current_report(
+                inspection_results,
+                dialect=conn.dialect.name,
+                as_of=as_of - dt.timedelta(days=1),
+            ),
+        ),
     )
-    insp = newest_reports(insp)
     return Frames(as_of, end, prod, lst, snaps, rev, stats, comp, mat, shp, insp)
-
-
-def newest_reports(items: pd.DataFrame) -> pd.DataFrame:
-    """Only the item rows of each task's newest report: a retest (复检) reported later on
-    the same task supersedes the first report (the newest test date wins, then the
-    higher report number), as the evaluation of results counts it."""
-    if items.empty or "report_number" not in items:
-        return items
-    order = items.sort_values(["task_id", "tested_on", "report_number"])
-    newest = order.groupby("task_id")["report_number"].transform("last")
-    return items[items["report_number"] == newest.reindex(items.index)].reset_index(drop=True)
 
 
 def _reviews(conn: Connection, end: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame]:

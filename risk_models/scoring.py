@@ -29,8 +29,8 @@ import yaml
 from sqlalchemy import Connection, select, update
 
 from ecqm.warehouse.schema import inspection_results, model_versions, risk_assessments, risk_signals
-from risk_models.frames import newest_reports
 from risk_models.signals import PRODUCT_SIGNALS
+from transforms.results.retests import is_current_report
 
 MODEL_NAME = "risk_score"
 RULES_PATH = Path(__file__).with_name("data") / "scoring_rules.yaml"
@@ -217,13 +217,13 @@ def outcomes(conn: Connection) -> pd.DataFrame:
             inspection_results.c.product_id,
             inspection_results.c.verdict,
             inspection_results.c.tested_on,
-            inspection_results.c.report_number,
-        ).where(inspection_results.c.product_id.is_not(None))
+        ).where(
+            inspection_results.c.product_id.is_not(None),
+            # A retest (复检) supersedes the first report of its task.
+            is_current_report(inspection_results, dialect=conn.dialect.name),
+        )
     )
-    items = pd.DataFrame(
-        res.fetchall(), columns=["task_id", "product_id", "verdict", "tested_on", "report_number"]
-    )
-    items = newest_reports(items)
+    items = pd.DataFrame(res.fetchall(), columns=["task_id", "product_id", "verdict", "tested_on"])
     if items.empty:
         return pd.DataFrame(columns=["task_id", "product_id", "tested_on", "failed", "as_of"])
     samples = items.groupby("task_id").agg(

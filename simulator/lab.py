@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from transforms.intake.purchases import COLUMNS as PURCHASE_COLUMNS
+from transforms.intake.results import COLUMNS as RESULT_COLUMNS
+
 from .world import World
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -39,34 +42,9 @@ SAFETY_HAZARDS = frozenset(
     }
 )
 LABEL_WORDS = ("标识", "标签", "说明", "铭牌", "警示")
-PURCHASE_HEADERS = (
-    "任务编号",
-    "订单号",
-    "实付金额(元)",
-    "下单时间",
-    "店铺",
-    "商品页截图",
-    "订单截图",
-    "购买录像",
-    "物流公司",
-    "运单号",
-    "收货时间",
-    "样品封条号",
-    "备样封条号",
-    "到货状态",
-)
-RESULT_HEADERS = (
-    "任务编号",
-    "检验项目",
-    "标准条款",
-    "实测值",
-    "标准要求",
-    "单项判定",
-    "缺陷类别",
-    "检验机构",
-    "报告编号",
-    "检验日期",
-)
+# The inbox's own column headers (docs/inbox.md), as staff write them.
+PURCHASE_HEADERS = tuple(c.zh for c in PURCHASE_COLUMNS)
+RESULT_HEADERS = tuple(c.zh for c in RESULT_COLUMNS)
 CARRIERS = ("顺丰速运", "中通快递", "圆通速递", "京东物流", "韵达快递")
 
 

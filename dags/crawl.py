@@ -6,9 +6,10 @@
 
 1. **plan** — splits the profile's start points into shards (`shards` in the run's
    conf, default 2 for marketplaces and 1 otherwise);
-2. **crawl** — one mapped task per shard runs `scrapy crawl` in a subprocess: robots.txt
-   obeyed, AutoThrottle on, retries honouring `Retry-After`, every page gzipped into the
-   evidence archive under its SHA-256, items as JSON lines in the landing zone;
+2. **crawl** — one mapped task per shard, on the `crawl` queue (`ECQM_CRAWL_QUEUE`), runs
+   `scrapy crawl` in a subprocess: robots.txt obeyed, AutoThrottle on, retries honouring
+   `Retry-After`, every page gzipped into the evidence archive under its SHA-256, items
+   as JSON lines in the landing zone;
 3. **load** — the run's landing files into `stg_*` through the bulk upsert, bad lines to
    `quarantine`, statistics to `crawl_runs`; loading twice adds nothing;
 4. **publish** — Asset events for the staging tables with the counts. When the crawl
@@ -20,6 +21,8 @@ run write the same files and rows.
 
 from __future__ import annotations
 
+import os
+
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
@@ -27,6 +30,10 @@ from ecqm.assets import CRAWL_RUNS, STAGING_ASSETS
 from ecqm.crawl_profiles import ProfileSummary, profile_summaries
 
 OUTLETS = [*STAGING_ASSETS.values(), CRAWL_RUNS]
+# Under the CeleryExecutor the crawl tasks go to their own queue, so network-bound
+# workers scale apart from the compute ones; every other task takes Airflow's
+# `[operators] default_queue`. Other executors ignore queues.
+CRAWL_QUEUE = os.environ.get("ECQM_CRAWL_QUEUE") or "crawl"
 
 
 def build_crawl_dag(profile: ProfileSummary):
@@ -49,7 +56,7 @@ def build_crawl_dag(profile: ProfileSummary):
 
             return plan_shards(profile.name, dag_run.run_after, int(params["shards"]))
 
-        @task(retries=2, retry_delay=pendulum.duration(seconds=30))
+        @task(retries=2, retry_delay=pendulum.duration(seconds=30), queue=CRAWL_QUEUE)
         def crawl(spec: dict) -> dict:
             from ecqm.crawl import crawl_shard
 

@@ -18,6 +18,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# pytest puts this folder on sys.path to import this file. Its subfolders are named like
+# the packages they test (tests/ecqm, tests/crawlers, …), and on sys.path they would
+# shadow the real packages as namespace packages (``ecqm.warehouse`` resolving to
+# tests/ecqm/warehouse), so the folder comes off again.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "tests"]
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 # Airflow reads its configuration when first imported, so the throwaway home must be in

@@ -111,11 +111,38 @@ def load_crawl_run(
 
 
 def _lines(folder: Path) -> Iterator[tuple[str, int, str]]:
+    """A run's lines, file by file, each file's in the order of what they are about.
+
+    A shard's crawl writes items in the order its concurrent responses arrived, which
+    differs from one crawl of the same pages to the next. Staging ids follow the order
+    of loading, and everything downstream that depends on arrival (core ids, which
+    spelling of a brand a new product is keyed by) follows them; so each file is loaded
+    sorted by its items' external ids (pages by URL), then fetch time, then line. The
+    same pages crawled again, in any order, load the same way. One shard file is held
+    in memory at a time, as raw lines.
+    """
     for path in sorted(folder.glob("shard-*.jsonl")):
         with path.open(encoding="utf-8", errors="surrogateescape") as fh:
-            for number, line in enumerate(fh, start=1):
-                if line.strip():
-                    yield str(path), number, line
+            numbered = [(n, line) for n, line in enumerate(fh, start=1) if line.strip()]
+        numbered.sort(key=_line_order)
+        for number, line in numbered:
+            yield str(path), number, line
+
+
+def _line_order(numbered: tuple[int, str]) -> tuple[str, str, str, int]:
+    number, line = numbered
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return ("", "", "", number)  # unreadable: quarantined, in file order, first
+    if not isinstance(record, dict):
+        return ("", "", "", number)
+    return (
+        str(record.get("source") or ""),
+        str(record.get("external_id") or record.get("url") or ""),
+        str(record.get("fetched_at") or ""),
+        number,
+    )
 
 
 def _quarantine(

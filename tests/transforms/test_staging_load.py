@@ -296,3 +296,43 @@ def test_shop_pages_load_into_stg_shops_once_per_version(warehouse_engine, tmp_p
             .order_by(stg_shops.c.id)
         ).scalars()
         assert [p["phone"] for p in phones] == ["15742337588", "0579-8765 4321"]
+
+
+def test_the_same_pages_in_another_order_load_in_the_same_order(database_url, tmp_path):
+    """Staging ids, and so core ids and product keys, do not depend on arrival order."""
+    import random
+
+    from ecqm.warehouse import migrate
+    from ecqm.warehouse.engine import make_engine
+
+    lines = [_listing(i) for i in range(40)] + [
+        "{not json",
+        _listing(7, fetched_at="2026-11-01T02:09:00+00:00", payload={"name": "newer"}),
+    ]
+    orders = []
+    for attempt in range(2):
+        shuffled = lines[:]
+        random.Random(attempt).shuffle(shuffled)
+        landing = tmp_path / f"landing-{attempt}"
+        _write(landing, "listings", shuffled)
+        url = database_url if attempt == 0 else f"sqlite:///{tmp_path / 'second.db'}"
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            result = load_crawl_run(
+                conn, landing=landing, profile="youpin", run_id=RUN, partition_date=DATE
+            )
+            assert result.tables["stg_listings"].inserted == 41
+            assert result.quarantined == 1
+            rows = conn.execute(
+                select(stg_listings.c.external_id, stg_listings.c.payload).order_by(
+                    stg_listings.c.id
+                )
+            ).all()
+        engine.dispose()
+        orders.append([(ext, payload["name"]) for ext, payload in rows])
+    assert orders[0] == orders[1]
+    assert [ext for ext, _ in orders[0]] == sorted(ext for ext, _ in orders[0])
+    # Two versions of one listing: the earlier fetch first.
+    versions = [name for ext, name in orders[0] if ext == "100007"]
+    assert versions == ["美的 电热水壶 MK-15S07A", "newer"]

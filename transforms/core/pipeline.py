@@ -407,6 +407,12 @@ def _ids(
     return {k: v["id"] for k, v in found.items()}
 
 
+def _key_order(row: Mapping[str, Any], key: Sequence[str]) -> tuple[str, ...]:
+    """Rows are written in natural-key order, so new rows take their ids in an order
+    that does not depend on when their pages happened to be fetched."""
+    return tuple("" if row[c] is None else str(row[c]) for c in key)
+
+
 def _key_text(key: tuple) -> str:
     return "|".join("" if k is None else str(k) for k in key)
 
@@ -702,6 +708,7 @@ def _simple_chunk(
         out.append(b)
     if enrich:
         enrich(conn, out)
+    out.sort(key=lambda b: _key_order(b, key))
     rejects: list[RejectedRow] = []
     loaded = upsert(conn, table, out, rejects=rejects)
     res.rewritten = [k for k in (tuple(b[c] for c in key) for b in out) if k in old]
@@ -818,6 +825,7 @@ def _shops_chunk(
                 # Core holds a newer page of this shop: its licence fields stay.
                 row.update({c: prev[c] for c in records.SHOP_PAGE_COLUMNS})
         out.append(row)
+    out.sort(key=lambda b: _key_order(b, key))
     rejects: list[RejectedRow] = []
     loaded = upsert(conn, shops, out, rejects=rejects)
     newest = {k: b["staging_id"] for k, b in folded.items()}

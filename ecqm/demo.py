@@ -1,10 +1,17 @@
 """``make demo``: the pipeline on the simulated marketplace, through the real Airflow DAGs.
 
-Airflow's metadata database; the DAG ``prepare_warehouse`` (warehouse migrated,
-reference data loaded); the simulated marketplace served on 127.0.0.1 and checked page
-by page against its planted truth; one ``crawl_<profile>`` DAG per enabled site; and
-``process_staging``, which takes staging into the core tables. Each stage's output is
-measured against the planted truth.
+Airflow's metadata database, with ecqm's DAGs synced into it and unpaused; the DAG
+``prepare_warehouse`` (warehouse migrated, reference data loaded); the simulated
+marketplace served on 127.0.0.1 and checked page by page against its planted truth; one
+``crawl_<profile>`` DAG per enabled site; then whatever their Asset events trigger, read
+from Airflow's asset queue as its scheduler reads it: ``process_staging``, which takes
+staging into the core tables, and ``assess_risk`` on the core tables' events. Each
+stage's output is measured against the planted truth.
+
+The DAGs without an Asset schedule of their own (``prepare_warehouse``, the crawls, and
+in :mod:`ecqm.demo_cycle` the plan, the inbox and the review) are triggered here, as a
+person or their timetable would; every DAG downstream of them runs because the asset
+queue says so (``ecqm.airflow_local.run_asset_triggered``).
 """
 
 from __future__ import annotations
@@ -111,7 +118,8 @@ def _planted(truth: dict[str, Any], listings: list[dict[str, Any]]) -> dict[str,
 
 
 def _crawl_everything(total: int, use_airflow: bool) -> list[str]:
-    """Run every enabled crawl DAG once (or its tasks directly); the profiles that failed."""
+    """Run every enabled crawl DAG once, as their nightly timetables would (or its tasks
+    directly); the profiles that failed."""
     from ecqm.crawl_profiles import profile_summaries
 
     failed = []
@@ -232,6 +240,20 @@ def run_demo(
     use_airflow: bool = True,
     port: int = DEMO_PORT,
 ) -> int:
+    try:
+        return _run_demo(products, seed, use_airflow, port)
+    finally:
+        if use_airflow:
+            from ecqm import airflow_local
+
+            # Unpaused only while the demo drives them: `make up` finds them paused.
+            try:
+                airflow_local.pause_dags()
+            except Exception as exc:  # noqa: BLE001 — never hide the demo's own outcome
+                print(f"(could not pause the DAGs again: {exc})")
+
+
+def _run_demo(products: int, seed: int, use_airflow: bool, port: int) -> int:
     # Airflow's in-process runner imports FastAPI's test client, which warns about httpx.
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     s = ecqm_settings.load()
@@ -241,16 +263,22 @@ def run_demo(
 
     from ecqm import airflow_local
 
+    # The runs that Asset events triggered, for the closing summary.
+    asset_triggered: list[Any] = []
     if use_airflow:
         airflow_local.migrate_metadata_db(s)
-        _step(1, total, f"Airflow metadata database ready ({s.airflow_home})")
-        run = airflow_local.run_dag("prepare_warehouse")
-        if run.state != "success":
-            print(
-                f"DAG prepare_warehouse ended {run.state}; see the logs under {s.airflow_home / 'logs'}"
-            )
+        dag_ids = airflow_local.prepare_dags()
+        _step(
+            1,
+            total,
+            f"Airflow metadata database ready ({s.airflow_home}): {len(dag_ids)} DAGs "
+            "synced and unpaused, so Asset events queue their consumers",
+        )
+        runs = airflow_local.trigger("prepare_warehouse")
+        if _failed(runs, s):
             return 1
-        counts = _reference_counts_from_run(run)
+        asset_triggered += runs[1:]
+        counts = _reference_counts_from_run(runs[0].dag_run)
         _step(
             2,
             total,
@@ -314,9 +342,14 @@ def run_demo(
     _step(6, total, "staging now holds, per source (against the planted truth):")
     for line in coverage_lines(collected, truth):
         print(f"      {line}")
-    if _process(total, use_airflow, s, truth):
+    # What the crawls' Asset events trigger, as the scheduler would pick it up.
+    runs = airflow_local.run_asset_triggered() if use_airflow else []
+    if _failed(runs, s):
         return 1
-    if _assess(total, use_airflow, s, truth):
+    asset_triggered += runs
+    if _process(total, use_airflow, s, truth, runs):
+        return 1
+    if _assess(total, use_airflow, s, truth, runs):
         return 1
     from ecqm.demo_cycle import run_cycle
 
@@ -325,6 +358,7 @@ def run_demo(
     except RuntimeError as exc:
         print(exc)
         return 1
+    asset_triggered += cycle.triggered
     print("\nPlanted in the simulated world (what later stages must find):")
     for name, n in check.planted.items():
         print(f"      {name:40s} {n:>7,}")
@@ -335,6 +369,12 @@ def run_demo(
         + (", ".join(f"{k} {v}" for k, v in sorted(cycle.notices.items())) or "none")
         + f"; report {cycle.report}"
     )
+    if use_airflow:
+        print("\nDAG runs triggered by Assets (from Airflow's asset queue, as its scheduler):")
+        for run in asset_triggered:
+            print(f"      {triggered_line(run)}")
+        if not asset_triggered:
+            print("      none: no Asset that a DAG is scheduled on got an event")
     print(
         f"\nDone in {time.perf_counter() - started:.0f} s.\n"
         f"  warehouse   {s.warehouse_url}\n"
@@ -344,30 +384,61 @@ def run_demo(
     return 0
 
 
-def _process(total: int, use_airflow: bool, s: Any, truth: dict[str, Any]) -> int:
-    """Staging → core through the ``process_staging`` DAG; print what it did."""
+def triggered_line(run: Any) -> str:
+    """``dag_id ← the Assets that triggered it (the DAGs whose runs emitted them)``."""
+    return f"{run.dag_id:22s} ← {', '.join(run.assets)} (events of {', '.join(run.sources)})"
+
+
+def _failed(runs: list[Any], s: Any) -> bool:
+    """Print the runs that did not succeed; whether there was one."""
+    failed = [r for r in runs if r.state != "success"]
+    for r in failed:
+        print(f"DAG {r.dag_id} ended {r.state}; see the logs under {s.airflow_home / 'logs'}")
+    return bool(failed)
+
+
+def _run_of(runs: list[Any], dag_id: str) -> Any:
+    return next((r for r in runs if r.dag_id == dag_id), None)
+
+
+def _process(total: int, use_airflow: bool, s: Any, truth: dict[str, Any], runs: list[Any]) -> int:
+    """Staging → core through the ``process_staging`` DAG, when the crawls' Asset events
+    triggered it (one of ``runs``); print what it did."""
     from ecqm.evaluate import product_resolution, spam_detection
     from ecqm.warehouse.engine import make_engine
     from transforms.core import tasks
 
+    run_id: str | None
     if use_airflow:
-        from ecqm import airflow_local
-
-        run = airflow_local.run_dag("process_staging")
-        if run.state != "success":
-            print(
-                f"DAG process_staging ended {run.state}; see the logs under {s.airflow_home / 'logs'}"
+        run = _run_of(runs, "process_staging")
+        if run is None:
+            run_id = None
+            _step(
+                7,
+                total,
+                "no ecqm.stg_* Asset event (the crawls found nothing new): "
+                "process_staging was not triggered",
             )
-            return 1
-        run_id = run.run_id
-        _step(7, total, "DAG process_staging: success — staging taken into the core tables")
+        else:
+            run_id = run.run_id
+            _step(
+                7,
+                total,
+                f"DAG process_staging (on {', '.join(run.assets)}): success — "
+                "staging taken into the core tables",
+            )
+            print(
+                f"      asset-triggered: Airflow records the events of {', '.join(run.sources)} "
+                "as its trigger (those up to when it was queued); it takes every staging row "
+                "added since its last run"
+            )
     else:
         import datetime as dt
 
         run_id = "demo__" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         tasks.process(s.warehouse_url, run_id)
         _step(7, total, "staging taken into the core tables")
-    problems = tasks.check_reconciliation(s.warehouse_url, run_id)
+    problems = tasks.check_reconciliation(s.warehouse_url, run_id) if run_id else []
     for line in _process_lines(s.warehouse_url, run_id):
         print(f"      {line}")
     if problems:
@@ -396,9 +467,10 @@ def _process(total: int, use_airflow: bool, s: Any, truth: dict[str, Any]) -> in
     return 0
 
 
-def _assess(total: int, use_airflow: bool, s: Any, truth: dict[str, Any]) -> int:
-    """Core → risk assessments through the ``assess_risk`` DAG; print the levels and how
-    they compare with the planted defects."""
+def _assess(total: int, use_airflow: bool, s: Any, truth: dict[str, Any], runs: list[Any]) -> int:
+    """Core → risk assessments through the ``assess_risk`` DAG, when the core tables'
+    Asset events triggered it (one of ``runs``); print the levels and how they compare
+    with the planted defects."""
     import datetime as dt
 
     from ecqm.evaluate import risk_levels
@@ -408,16 +480,24 @@ def _assess(total: int, use_airflow: bool, s: Any, truth: dict[str, Any]) -> int
     if use_airflow:
         from ecqm import airflow_local
 
-        run = airflow_local.run_dag("assess_risk")
-        if run.state != "success":
-            print(
-                f"DAG assess_risk ended {run.state}; see the logs under {s.airflow_home / 'logs'}"
+        run = _run_of(runs, "assess_risk")
+        if run is None:
+            report = airflow_local.latest_asset_event("ecqm.risk_assessments")
+            _step(
+                8,
+                total,
+                "no Asset event of the core tables: assess_risk was not triggered, "
+                "the last assessment stands",
             )
-            return 1
-        from ecqm.airflow_local import asset_events_of
-
-        report = asset_events_of(run).get("ecqm.risk_assessments")
-        _step(8, total, "DAG assess_risk: success — every product assessed, with explanations")
+        else:
+            report = airflow_local.asset_events_of(run.dag_run).get("ecqm.risk_assessments")
+            _step(
+                8,
+                total,
+                f"DAG assess_risk (on {', '.join(run.assets)}): success — "
+                "every product assessed, with explanations",
+            )
+            print(f"      asset-triggered by the events of {', '.join(run.sources)}")
     else:
         report = assess(s.warehouse_url, as_of_for(dt.datetime.now(dt.UTC)))
         _step(8, total, "every product assessed, with explanations")
@@ -451,7 +531,7 @@ def _assess(total: int, use_airflow: bool, s: Any, truth: dict[str, Any]) -> int
     return 0
 
 
-def _process_lines(url: str, run_id: str) -> list[str]:
+def _process_lines(url: str, run_id: str | None) -> list[str]:
     from sqlalchemy import func, select
 
     from ecqm.warehouse.engine import make_engine
@@ -461,9 +541,13 @@ def _process_lines(url: str, run_id: str) -> list[str]:
     lines = []
     try:
         with engine.connect() as conn:
-            runs = conn.execute(
-                select(process_runs).where(process_runs.c.run_id == run_id)
-            ).mappings()
+            runs = (
+                conn.execute(select(process_runs).where(process_runs.c.run_id == run_id))
+                .mappings()
+                .all()
+                if run_id
+                else []
+            )
             for r in runs:
                 lines.append(
                     f"{r['staging_table']:15s} {r['rows_in']:>8,} in: {r['to_core']:>8,} core, "

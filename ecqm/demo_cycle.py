@@ -3,8 +3,11 @@
 plan → buy and test (a simulated purchasing team and lab, drawing each sample's result
 from the simulator's truth, clearly marked as simulation) → the inbox → evaluation and
 queued notices → delivery to a local SMTP sink and to files → the monthly review and its
-report. Each step runs its Airflow DAG when the Asset it is scheduled on got an event
-from the step before (with ``--no-airflow``, the same task functions directly).
+report. ``plan_sampling``, ``ingest_inbox`` and ``review_monitoring`` have timetables and
+are triggered here, as a person or their timetable would; ``evaluate_results`` and
+``deliver_notifications`` run only when Airflow's asset queue makes them ready, after
+the Assets they are scheduled on got events (with ``--no-airflow``, the same task
+functions directly).
 
 Running the demo again changes nothing: the month's plan is in execution once its
 purchases are recorded, so it is kept; every task is already tested, so the lab has
@@ -46,6 +49,8 @@ class CycleSummary:
     notices: dict[str, int] = field(default_factory=dict)
     emails: int = 0
     report: str = ""
+    triggered: list[Any] = field(default_factory=list)
+    """The DAG runs that Asset events triggered (``ecqm.airflow_local.TriggeredRun``)."""
 
 
 class MailSink:
@@ -81,15 +86,25 @@ def _step(n: int, total: int, text: str) -> None:
     print(f"[{n}/{total}] {text}", flush=True)
 
 
-def _run(dag_id: str, s: Any, conf: dict[str, Any] | None = None) -> Any:
+def _trigger(
+    dag_id: str, s: Any, out: CycleSummary, conf: dict[str, Any] | None = None
+) -> tuple[Any, list[Any]]:
+    """Run ``dag_id`` as a person or its timetable would, then every run its Asset events
+    trigger through Airflow's asset queue: (its run, the asset-triggered runs)."""
     from ecqm import airflow_local
 
-    run = airflow_local.run_dag(dag_id, conf)
-    if run.state != "success":
-        raise RuntimeError(
-            f"DAG {dag_id} ended {run.state}; see the logs under {s.airflow_home / 'logs'}"
-        )
-    return run
+    first, *triggered = airflow_local.trigger(dag_id, conf)
+    out.triggered += triggered
+    for run in (first, *triggered):
+        if run.state != "success":
+            raise RuntimeError(
+                f"DAG {run.dag_id} ended {run.state}; see the logs under {s.airflow_home / 'logs'}"
+            )
+    return first, triggered
+
+
+def _run_of(runs: list[Any], dag_id: str) -> Any:
+    return next((r for r in runs if r.dag_id == dag_id), None)
 
 
 def _events(run: Any) -> dict[str, dict[str, Any]]:
@@ -143,8 +158,10 @@ def run_cycle(
         # ------------------------------------------------------------------ plan
         n = first
         if use_airflow:
-            run = _run("plan_sampling", s, {"budget": DEMO_BUDGET, "seed": seed % 100_000})
-            made = "ecqm.sampling_tasks" in _events(run)
+            run, _ = _trigger(
+                "plan_sampling", s, out, {"budget": DEMO_BUDGET, "seed": seed % 100_000}
+            )
+            made = "ecqm.sampling_tasks" in _events(run.dag_run)
             _step(n, total, "DAG plan_sampling: success — the month's monitoring plan")
         else:
             try:
@@ -188,9 +205,19 @@ def run_cycle(
                 # (it may still be being copied); these were "dropped" two minutes ago.
                 then = time.time() - 120
                 os.utime(path, (then, then))
+        # Started now: the runs the inbox's Asset events trigger may send e-mail.
+        sink.start()
+        os.environ.update(
+            ECQM_SMTP_HOST=SINK_HOST,
+            ECQM_SMTP_PORT=str(sink.port),
+            ECQM_SMTP_SECURITY="none",
+            ECQM_SMTP_SENDER="ecqm-demo@localhost",
+        )
+        demo_routes(s.home)
+        triggered: list[Any] = []
         if use_airflow:
-            run = _run("ingest_inbox", s)
-            events = _events(run)
+            run, triggered = _trigger("ingest_inbox", s, out)
+            events = _events(run.dag_run)
             _step(n, total, "SIMULATED buyers and lab → the inbox → DAG ingest_inbox: success")
         else:
             from transforms.intake.tasks import ingest
@@ -212,29 +239,27 @@ def run_cycle(
 
         # --------------------------------------------------- evaluate and queue
         n += 1
-        sink.start()
-        os.environ.update(
-            ECQM_SMTP_HOST=SINK_HOST,
-            ECQM_SMTP_PORT=str(sink.port),
-            ECQM_SMTP_SECURITY="none",
-            ECQM_SMTP_SENDER="ecqm-demo@localhost",
-        )
-        demo_routes(s.home)
-        if "ecqm.inspection_results" in events:
-            if use_airflow:
-                run = _run("evaluate_results", s)
-                events = _events(run)
-                _step(n, total, "DAG evaluate_results (on ecqm.inspection_results): success")
+        if use_airflow:
+            # Run by the asset queue after ingest_inbox, when it had new results.
+            run = _run_of(triggered, "evaluate_results")
+            if run is not None:
+                _step(n, total, f"DAG evaluate_results (on {', '.join(run.assets)}): success")
+                print(f"      asset-triggered by the events of {', '.join(run.sources)}")
             else:
-                from transforms.credit.tasks import update_credit
-                from transforms.results.tasks import evaluate
+                _step(
+                    n,
+                    total,
+                    "no new inspection results (no ecqm.inspection_results event): "
+                    "evaluate_results was not triggered",
+                )
+        elif "ecqm.inspection_results" in events:
+            from transforms.credit.tasks import update_credit
+            from transforms.results.tasks import evaluate
 
-                evaluate(s.warehouse_url, now, home=s.home)
-                update_credit(s.warehouse_url, now.astimezone(dt.UTC).date())
-                events = {"ecqm.notifications": {}}
-                _step(n, total, "results evaluated, notices queued, credit lists updated")
+            evaluate(s.warehouse_url, now, home=s.home)
+            update_credit(s.warehouse_url, now.astimezone(dt.UTC).date())
+            _step(n, total, "results evaluated, notices queued, credit lists updated")
         else:
-            events = {}
             _step(n, total, "no new inspection results: evaluate_results has nothing to do")
         with engine.connect() as conn:
             verdicts = dict(
@@ -274,8 +299,18 @@ def run_cycle(
         # ------------------------------------------------------------- deliver
         n += 1
         if use_airflow:
-            _run("deliver_notifications", s)
-            _step(n, total, "DAG deliver_notifications (on ecqm.notifications): success")
+            # Run by the asset queue after evaluate_results, when it queued notices.
+            run = _run_of(triggered, "deliver_notifications")
+            if run is not None:
+                _step(n, total, f"DAG deliver_notifications (on {', '.join(run.assets)}): success")
+                print(f"      asset-triggered by the events of {', '.join(run.sources)}")
+            else:
+                _step(
+                    n,
+                    total,
+                    "no new notices (no ecqm.notifications event): deliver_notifications was "
+                    "not triggered (its 10-minute timetable retries and reminds)",
+                )
         else:
             from transforms.notify.tasks import deliver
 
@@ -305,7 +340,7 @@ def run_cycle(
         n += 1
         month = now.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
         if use_airflow:
-            _run("review_monitoring", s, {"month": month})
+            _trigger("review_monitoring", s, out, {"month": month})
             _step(n, total, f"DAG review_monitoring ({month}): success — indicators and report")
         else:
             from transforms.review.tasks import indicators, report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +19,46 @@ def _warehouse_upgrade(args: argparse.Namespace) -> int:
     status = migrate.upgrade(engine, args.revision)
     verb = "upgraded" if status.changed else "already at"
     print(f"warehouse {verb} {status.after} ({engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def _warehouse_refresh_marts(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import ProgrammingError
+
+    from ecqm.warehouse.engine import make_engine
+    from ecqm.warehouse.marts import (
+        MATERIALIZED_VIEW,
+        MartSqlError,
+        mart_kinds,
+        materialisation_drift,
+        refresh_marts,
+    )
+
+    engine = make_engine(args.url)
+    if engine.dialect.name != "postgresql":
+        print(f"{engine.dialect.name}: every mart is a view, always current; nothing to refresh")
+        return 0
+    try:
+        with engine.connect() as conn:
+            for problem in materialisation_drift(conn):
+                print(f"ecqm: {problem} (run: ecqm warehouse upgrade)", file=sys.stderr)
+            kinds = mart_kinds(conn)
+        names = args.marts or [n for n, k in kinds.items() if k == MATERIALIZED_VIEW]
+        if not names:
+            print("no materialised marts (ECQM_MATERIALISED_MARTS); nothing to refresh")
+            return 0
+        for name in names:  # one transaction each: a refreshed mart is kept if a later one fails
+            with engine.begin() as conn:
+                (done,) = refresh_marts(conn, [name])
+            how = "concurrently" if done.concurrently else "readers waiting (no unique key)"
+            print(f"{done.name}: refreshed {how} in {done.seconds:.1f} s")
+    except MartSqlError as exc:
+        print(f"ecqm: {exc}", file=sys.stderr)
+        return 2
+    except ProgrammingError as exc:  # a right missing: say which, not a traceback
+        reason = str(exc.orig).strip().splitlines()[0]
+        print(f"ecqm: run refresh-marts as the owner of the marts: {reason}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -230,6 +271,8 @@ def _settings(args: argparse.Namespace) -> int:
         "ECQM_LANDING_URL": s.landing_url,
         "AIRFLOW_HOME": str(s.airflow_home),
         "ECQM_USER_AGENT": s.user_agent,
+        "ECQM_MATERIALISED_MARTS": ",".join(s.materialised_marts),
+        "ECQM_CRAWL_QUEUE": os.environ.get("ECQM_CRAWL_QUEUE") or "crawl",
     }
     from transforms.notify.cli import shown_settings
 
@@ -310,6 +353,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url")
     p.add_argument("--role", default="ecqm_bi_reader", help="the reader role's name")
     p.set_defaults(func=_warehouse_grant_bi)
+    p = wh_sub.add_parser(
+        "refresh-marts",
+        help="refresh the materialised marts, concurrently where they have a key (PostgreSQL)",
+    )
+    p.add_argument("marts", nargs="*", metavar="MART", help="only these (default: every one)")
+    p.add_argument("--url")
+    p.set_defaults(func=_warehouse_refresh_marts)
 
     p = wh_sub.add_parser(
         "rebuild-core", help="empty the core tables and rebuild them from staging"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,10 @@ class Settings:
     notify_max_reminders: int = 2
     notify_reminder_interval_h: float = 48.0
     notify_escalate_to: str | None = None
+    # Marts stored as MATERIALIZED VIEWs on PostgreSQL (``ECQM_MATERIALISED_MARTS``, comma
+    # separated; plain views elsewhere). They are as fresh as their last refresh:
+    # ``ecqm warehouse refresh-marts`` (ecqm/warehouse/marts.py).
+    materialised_marts: tuple[str, ...] = ()
 
     @property
     def evidence_dir(self) -> Path:
@@ -136,6 +141,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         crawl_settings=_json_object(env, "ECQM_CRAWL_SETTINGS"),
         pii_salt_env=env.get("ECQM_PII_SALT") or None,
         inbox_max_bytes=_positive_int(env, "ECQM_INBOX_MAX_BYTES", DEFAULT_INBOX_MAX_BYTES),
+        materialised_marts=_names(env, "ECQM_MATERIALISED_MARTS"),
         **_notify_settings(env),
     )
 
@@ -190,6 +196,20 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be more than 0, got {value}")
     return value
+
+
+def _names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of lower-case SQL names, in order, each once."""
+    names: list[str] = []
+    for part in (env.get(name) or "").split(","):
+        word = part.strip()
+        if not word:
+            continue
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", word):
+            raise ValueError(f"{name}: {word!r} is not a lower-case name like mart_risk_current")
+        if word not in names:
+            names.append(word)
+    return tuple(names)
 
 
 def _json_object(env: Mapping[str, str], name: str) -> dict[str, Any]:

@@ -53,7 +53,7 @@ begin
         from pg_catalog.pg_class as c
         where
             c.relnamespace = warehouse::regnamespace
-            and c.relkind = 'v'
+            and c.relkind in ('v', 'm')
             and c.relname like 'mart\_%'
     loop
         execute format('grant select on %I.%I to ecqm_bi_reader', warehouse, mart.relname);

@@ -11,11 +11,25 @@ Each mart is a chain of CTEs ending in ``select * from final``; every column of
 comment saying what one row is. On PostgreSQL these become ``COMMENT ON VIEW`` and
 ``COMMENT ON COLUMN`` so that BI tools show them, and the views are re-granted to the
 BI reader role, whose grants a drop would otherwise lose.
+
+On PostgreSQL the marts named in ``ECQM_MATERIALISED_MARTS`` are created as
+``MATERIALIZED VIEW``s instead: stored rows, read as fast as a table, as fresh as their
+last :func:`refresh_marts` (``ecqm warehouse refresh-marts``). A mart with a key
+(:data:`MART_KEYS`) gets a unique index on it, so the refresh runs ``CONCURRENTLY`` and
+readers keep reading the old rows meanwhile. The choice is a setting, not a mark in the
+SQL, because it belongs to a deployment (its size and how fresh its BI users need the
+rows), while the SQL is the same for every deployment and for SQLite, which has no
+materialised views and keeps plain views whatever the setting says. A mart that reads
+the clock (``current_timestamp`` …) is refused: a stored copy would be wrong between
+refreshes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -29,6 +43,34 @@ ROLES_SQL = SQL_DIR / "roles.sql"
 ROLES_SQL_ROLE = "ecqm_bi_reader"
 # ... and the one every (re)created mart is granted to, when it exists.
 BI_ROLE = ROLES_SQL_ROLE
+# The columns that name one row of a mart, each following from its source: a primary key,
+# or the natural key of the table it has one row per. A materialised mart gets a unique
+# index on its key, which is what REFRESH MATERIALIZED VIEW CONCURRENTLY needs; a mart
+# without one is refreshed with readers waiting. tests/ecqm/warehouse checks that every
+# key names columns of its mart.
+MART_KEYS: dict[str, tuple[str, ...]] = {
+    "mart_kpi_monthly": ("period_start", "kpi", "dimension"),
+    "mart_merchant_credit": ("platform", "shop_external_id", "list_kind", "rule_code", "listed_on"),
+    "mart_notification_status": ("notification_id",),
+    "mart_risk_current": ("product_id",),
+    "mart_sampling_plan": ("task_id",),
+}
+VIEW = "view"
+MATERIALIZED_VIEW = "materialized view"
+# Functions whose value depends on when a query runs: a mart that calls one is right only
+# when it is read, so it is never materialised.
+_CLOCK_WORDS = {
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "localtime",
+    "localtimestamp",
+    "now",
+    "clock_timestamp",
+    "statement_timestamp",
+    "transaction_timestamp",
+    "timeofday",
+}
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _TOKEN = re.compile(
@@ -344,11 +386,54 @@ def mart_columns(path: Path) -> list[MartColumn]:
 
 def mart_files(folder: Path | None = None) -> dict[str, Path]:
     folder = folder or MARTS_DIR
+    if not folder.is_dir():
+        # An installed copy of ecqm without its repository tree: say so rather than
+        # leave the warehouse without marts.
+        raise MartSqlError(f"{folder}: no such folder (the marts are read from sql/marts)")
     marts = {p.stem: p for p in sorted(folder.glob("mart_*.sql"))}
     for name in marts:
         if not _NAME.fullmatch(name):
             raise MartSqlError(f"{name}.sql: a mart's name is lower case letters, digits and _")
     return marts
+
+
+def clock_words(path: Path) -> list[str]:
+    """What in a mart's code reads the clock: the functions of :data:`_CLOCK_WORDS`
+    and SQLite's ``'now'`` (comments left out)."""
+    found = set()
+    for t in tokenize(path.read_text(encoding="utf-8")):
+        if t.kind == "word" and t.text.lower() in _CLOCK_WORDS:
+            found.add(t.text.lower())
+        elif t.kind == "string" and t.text.lower() == "'now'":
+            found.add("'now'")
+    return sorted(found)
+
+
+def materialised_marts(names: Iterable[str] | None = None, folder: Path | None = None) -> list[str]:
+    """The marts to materialise on PostgreSQL: ``names`` (default: the setting
+    ``ECQM_MATERIALISED_MARTS``), checked. A name that is not a mart, or a mart that
+    reads the clock, raises :class:`MartSqlError`."""
+    if names is None:
+        from ecqm import settings
+
+        names = settings.load().materialised_marts
+    files = mart_files(folder)
+    chosen = []
+    for name in names:
+        if name not in files:
+            raise MartSqlError(
+                f"ECQM_MATERIALISED_MARTS names {name}, which is not a mart"
+                f" (the marts: {', '.join(files) or 'none'})"
+            )
+        clock = clock_words(files[name])
+        if clock:
+            raise MartSqlError(
+                f"{name} cannot be materialised: it reads the clock ({', '.join(clock)}),"
+                " so stored rows would be wrong between refreshes; leave it a view"
+            )
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
 
 
 # ------------------------------------------------------------------- the database side
@@ -370,30 +455,86 @@ def _role_exists(conn: Connection, role: str) -> bool:
     return conn.execute(query, {"role": role}).first() is not None
 
 
+def mart_kinds(conn: Connection, folder: Path | None = None) -> dict[str, str]:
+    """What each mart is in the database: :data:`VIEW` or :data:`MATERIALIZED_VIEW`
+    (marts not in the database are left out)."""
+    files = mart_files(folder)
+    if conn.dialect.name == "postgresql":
+        query = text(
+            "select c.relname, c.relkind from pg_catalog.pg_class as c"
+            " where c.relnamespace = current_schema()::regnamespace"
+            " and c.relkind in ('v', 'm')"
+        )
+        found = {
+            name: {"v": VIEW, "m": MATERIALIZED_VIEW}[kind] for name, kind in conn.execute(query)
+        }
+    else:
+        found = {name: VIEW for name in inspect(conn).get_view_names()}
+    return {name: found[name] for name in files if name in found}
+
+
+def _drop(conn: Connection, name: str, kind: str | None) -> None:
+    if kind == MATERIALIZED_VIEW:
+        conn.exec_driver_sql(f"DROP MATERIALIZED VIEW IF EXISTS {name}")
+    else:
+        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
+
+
+def _key_index(conn: Connection, mart: Mart) -> None:
+    """The unique index on a materialised mart's key (:data:`MART_KEYS`), if it has one."""
+    key = MART_KEYS.get(mart.name)
+    if not key:
+        return
+    columns = {c.name for c in mart.columns}
+    missing = [c for c in key if c not in columns]
+    if missing:
+        raise MartSqlError(f"{mart.name}: its key names {', '.join(missing)}, not its columns")
+    index = f"uq_{mart.name}"[:63]
+    listed = ", ".join(f'"{c}"' for c in key)
+    conn.exec_driver_sql(f"CREATE UNIQUE INDEX {index} ON {mart.name} ({listed})")
+
+
 def create_marts(
-    conn: Connection, folder: Path | None = None, bi_role: str | None = None
+    conn: Connection,
+    folder: Path | None = None,
+    bi_role: str | None = None,
+    materialised: Iterable[str] | None = None,
 ) -> list[str]:
     """(Re)create every mart whose source tables exist; returns the names created.
 
-    On PostgreSQL each view gets its comments, is a ``security_barrier`` view (a
-    function in a reader's filter never sees a row the view leaves out), and is granted
-    to ``bi_role`` (default :data:`BI_ROLE`) when that role exists.
+    On PostgreSQL each mart gets its comments and is granted to ``bi_role`` (default
+    :data:`BI_ROLE`) when that role exists. The marts in ``materialised`` (default: the
+    setting ``ECQM_MATERIALISED_MARTS``; see :func:`materialised_marts`) become
+    materialised views, filled now, with a unique index on their key; the others are
+    ``security_barrier`` views (a function in a reader's filter never sees a row the
+    view leaves out; a materialised view holds only its own rows). A mart that was
+    materialised and is no longer listed becomes a view again. SQLite gets views only.
     """
     tables = set(inspect(conn).get_table_names())
     postgres = conn.dialect.name == "postgresql"
+    stored = set(materialised_marts(materialised, folder))
     role = _role_name(bi_role or BI_ROLE)
     grant = postgres and _role_exists(conn, role)
+    existing = mart_kinds(conn, folder)
     created = []
     for name, path in mart_files(folder).items():
         mart = parse_mart(path)
-        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
+        _drop(conn, name, existing.get(name))
         if not mart.tables <= tables:
             continue
         body = path.read_text(encoding="utf-8").strip().rstrip(";")
-        options = " WITH (security_barrier)" if postgres else ""
-        _execute(conn, f"CREATE VIEW {name}{options} AS\n{body}")
+        if postgres and name in stored:
+            kind = "MATERIALIZED VIEW"
+            _execute(conn, f"CREATE MATERIALIZED VIEW {name} AS\n{body}\n")
+            _key_index(conn, mart)
+            description = _materialised_description(mart.description)
+        else:
+            kind = "VIEW"
+            options = " WITH (security_barrier)" if postgres else ""
+            _execute(conn, f"CREATE VIEW {name}{options} AS\n{body}")
+            description = mart.description
         if postgres:
-            _execute(conn, f"COMMENT ON VIEW {name} IS {_literal(mart.description)}")
+            _execute(conn, f"COMMENT ON {kind} {name} IS {_literal(description)}")
             for column in mart.ctes["final"].columns if "final" in mart.ctes else ():
                 if column.name and column.comment:
                     target = f'{name}."{column.name}"'
@@ -405,8 +546,96 @@ def create_marts(
 
 
 def drop_marts(conn: Connection, folder: Path | None = None) -> None:
+    kinds = mart_kinds(conn, folder)
     for name in mart_files(folder):
-        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
+        _drop(conn, name, kinds.get(name))
+
+
+def _materialised_description(description: str) -> str:
+    """A materialised mart's comment: its header, and how fresh its rows are (now)."""
+    when = dt.datetime.now(dt.UTC)
+    return (
+        f"{description} Materialised: the rows as of {when:%Y-%m-%d %H:%M} UTC"
+        " (ecqm warehouse refresh-marts)."
+    ).strip()
+
+
+class Refreshed(NamedTuple):
+    """One materialised mart refreshed: whether readers kept reading meanwhile
+    (``CONCURRENTLY``), and how long it took."""
+
+    name: str
+    concurrently: bool
+    seconds: float
+
+
+def _concurrent_refresh_possible(conn: Connection, name: str) -> bool:
+    """Whether ``REFRESH … CONCURRENTLY`` works: the view has rows and a unique index
+    on plain columns that covers every row."""
+    query = text(
+        "select c.relispopulated and exists ("
+        "   select 1 from pg_catalog.pg_index as i"
+        "   where i.indrelid = c.oid and i.indisunique and i.indisvalid"
+        "   and i.indpred is null and i.indexprs is null)"
+        " from pg_catalog.pg_class as c where c.oid = cast(:name as regclass)"
+    )
+    return bool(conn.execute(query, {"name": name}).scalar())
+
+
+def refresh_marts(
+    conn: Connection, names: Iterable[str] | None = None, folder: Path | None = None
+) -> list[Refreshed]:
+    """Refresh the materialised marts (all of them, or ``names``); idempotent.
+
+    What is refreshed is what the database holds as materialised views, whatever the
+    setting says now (``ecqm warehouse upgrade`` brings the database to the setting).
+    ``CONCURRENTLY`` when the mart has its unique index, so readers are never blocked;
+    otherwise a plain refresh, which readers wait for. Each mart's comment records
+    the time of its refresh. On SQLite every mart is a view and nothing is done.
+    Run it as the owner of the marts (the role that runs the migrations).
+    """
+    if conn.dialect.name != "postgresql":
+        return []
+    kinds = mart_kinds(conn, folder)
+    stored = [name for name, kind in kinds.items() if kind == MATERIALIZED_VIEW]
+    if names is not None:
+        wanted = list(dict.fromkeys(names))
+        unknown = [n for n in wanted if n not in stored]
+        if unknown:
+            raise MartSqlError(
+                f"not a materialised mart here: {', '.join(unknown)}"
+                f" (materialised: {', '.join(stored) or 'none'})"
+            )
+        stored = wanted
+    files = mart_files(folder)
+    done = []
+    for name in stored:
+        concurrently = _concurrent_refresh_possible(conn, name)
+        started = time.perf_counter()
+        how = "CONCURRENTLY " if concurrently else ""
+        conn.exec_driver_sql(f"REFRESH MATERIALIZED VIEW {how}{name}")
+        seconds = time.perf_counter() - started
+        description = _materialised_description(parse_mart(files[name]).description)
+        _execute(conn, f"COMMENT ON MATERIALIZED VIEW {name} IS {_literal(description)}")
+        done.append(Refreshed(name, concurrently, seconds))
+    return done
+
+
+def materialisation_drift(
+    conn: Connection, materialised: Iterable[str] | None = None, folder: Path | None = None
+) -> list[str]:
+    """Where the database differs from ``materialised`` (default: the setting), in
+    words; empty when it matches. ``ecqm warehouse upgrade`` mends it (PostgreSQL)."""
+    if conn.dialect.name != "postgresql":
+        return []
+    wanted = set(materialised_marts(materialised, folder))
+    problems = []
+    for name, kind in mart_kinds(conn, folder).items():
+        if name in wanted and kind != MATERIALIZED_VIEW:
+            problems.append(f"{name} is listed in ECQM_MATERIALISED_MARTS but is a view")
+        elif name not in wanted and kind == MATERIALIZED_VIEW:
+            problems.append(f"{name} is materialised but not listed in ECQM_MATERIALISED_MARTS")
+    return problems
 
 
 def _role_name(role: str) -> str:
@@ -428,9 +657,13 @@ def grant_bi(conn: Connection, role: str | None = None) -> list[str]:
         raise ValueError(f"{conn.dialect.name} has no roles: open the file read-only instead")
     role = role or BI_ROLE
     _execute(conn, roles_sql(role))
+    # roles.sql grants the marts that are views; a materialised mart is granted here.
+    for name, kind in mart_kinds(conn).items():
+        if kind == MATERIALIZED_VIEW:
+            conn.exec_driver_sql(f"GRANT SELECT ON {name} TO {_role_name(role)}")
     query = text(
         "select c.relname from pg_catalog.pg_class as c"
-        " where c.relnamespace = current_schema()::regnamespace and c.relkind = 'v'"
+        " where c.relnamespace = current_schema()::regnamespace and c.relkind in ('v', 'm')"
         " and has_table_privilege(:role, c.oid, 'SELECT') order by c.relname"
     )
     return list(conn.execute(query, {"role": role}).scalars())
@@ -465,7 +698,7 @@ def bi_role_problems(conn: Connection, role: str | None = None) -> list[str]:
     for name, kind, can_read, can_write in rows:
         if can_write:
             problems.append(f"{role} can write to {name}")
-        if can_read and not (kind == "v" and name in marts):
+        if can_read and not (kind in ("v", "m") and name in marts):
             problems.append(f"{role} can read {name}, which is not a mart")
     rights = conn.execute(
         text(

@@ -47,7 +47,8 @@ SEED = 20191001
 CRAWL_DAG = "crawl_youpin"
 DAGS = (CRAWL_DAG, "process_staging", "assess_risk")
 SHARDS = 2  # the marketplace profiles' default
-REDIS_URL = os.environ.get("ECQM_TEST_REDIS_URL") or "redis://127.0.0.1:6379/7"
+# A database of its own among Redis's 16, so that two runs on one machine don't share queues.
+REDIS_URL = os.environ.get("ECQM_TEST_REDIS_URL") or f"redis://127.0.0.1:6379/{8 + os.getpid() % 8}"
 TIMEOUT_S = 420
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

@@ -358,3 +358,19 @@ def test_refresh_marts_says_when_the_database_and_the_setting_differ(engine, mon
     assert "run: ecqm warehouse upgrade" in captured.err
     # What the database holds is refreshed, the setting notwithstanding.
     assert "mart_risk_current: refreshed concurrently" in captured.out
+
+
+def test_the_refresh_marts_dag_refreshes_them(engine, airflow_db, monkeypatch):
+    """The hourly DAG, run for real: new rows reach the materialised marts."""
+    monkeypatch.setenv("ECQM_WAREHOUSE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("AIRFLOW_CONN_ECQM_WAREHOUSE", raising=False)
+    with engine.begin() as conn:
+        _kpi(conn, "plans", 3)
+    from ecqm.airflow_local import run_dag
+
+    run = run_dag("refresh_marts")
+    assert run.state == "success"
+    assert _kpis(engine) == {"plans": 3}
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            assert mart_kinds(conn)["mart_kpi_monthly"] == MATERIALIZED_VIEW

@@ -35,8 +35,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Every stage at 1,000, 10,000 and 100,000 products into bench/results.json and
+# docs/benchmarks.md. BENCH_ARGS=--components: the per-component ones.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 system-packages:
 	@scripts/ensure-system-packages

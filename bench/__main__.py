@@ -1,4 +1,10 @@
-"""``python -m bench``: run every benchmark and write bench/results.json."""
+"""``python -m bench``: every stage at growing sizes (:mod:`bench.bench_stages`), written to
+bench/results.json and docs/benchmarks.md; ``make bench`` runs this.
+
+``python -m bench --components`` runs the per-component benchmarks instead (each against
+its own reference, at its own size; they take longer); other arguments go to
+:mod:`bench.bench_stages` (``python -m bench --sizes 1000,10000``).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from bench import (
     bench_resolve,
     bench_review_duplicates,
     bench_score_reviews,
+    bench_stages,
     bench_upsert,
 )
 
@@ -29,7 +36,7 @@ BENCHMARKS = [
 ]
 
 
-def main() -> int:
+def components() -> int:
     failed = []
     for name, run in BENCHMARKS:
         print(f"== {name}")
@@ -38,6 +45,13 @@ def main() -> int:
     if failed:
         print(f"below target: {', '.join(failed)}")
     return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--components"]:
+        return components()
+    return bench_stages.main(args)
 
 
 if __name__ == "__main__":

@@ -50,12 +50,27 @@ class _LRU(Generic[K, V]):
 
 
 class World:
-    """A deterministic market of ``products`` products for one ``seed``."""
+    """A deterministic market of ``products`` products for one ``seed``.
 
-    def __init__(self, products: int, seed: int, clock: date | None = None) -> None:
+    ``review_scale`` multiplies every listing's review count (rounded; the default 1.0
+    keeps the market as it is, about 61 reviews per product): the benchmarks use it for
+    a market of a chosen review density. Everything else about a listing stays the same.
+    """
+
+    def __init__(
+        self,
+        products: int,
+        seed: int,
+        clock: date | None = None,
+        *,
+        review_scale: float = 1.0,
+    ) -> None:
         if products < 1:
             raise ValueError("products must be at least 1")
+        if review_scale < 0:
+            raise ValueError("review_scale must not be negative")
         self.products = products
+        self.review_scale = review_scale
         self.seed = seed
         self.clock = clock or DEFAULT_CLOCK
         self.layout = Layout(seed, products)
@@ -246,6 +261,8 @@ class World:
         if shop.spam_cluster:
             reviews = min(2000, reviews + rng.randint(5, 30))
         sales = reviews * rng.randint(3, 25) + rng.randint(0, 60)
+        if self.review_scale != 1.0:
+            reviews = min(2000, round(reviews * self.review_scale))
         stock = weighted(rng, (("有货", 0.85), ("无货", 0.08), ("预售", 0.07)))
         images = tuple(
             f"/img/{platform}/{stable_hash(self.seed, 'img', platform, pid, j, k) % 10**12:012d}.png"

@@ -1,0 +1,11 @@
+"""The benchmarks live in ``bench/`` at the repository root, which is not an installed
+package: make it importable however pytest was started."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))

@@ -52,9 +52,7 @@ import json
 import math
 import multiprocessing
 import os
-import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -63,6 +61,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench.bench_crawl import scrapy_bench
 from bench.common import RESULTS, machine, record
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -314,28 +313,6 @@ def crawl_stage(
         "complete": result.finish_reason == "finished",
         "finish_reason": result.finish_reason,
         "peak_mib": _peak_mib(),
-    }
-
-
-def scrapy_bench(seconds: int) -> dict[str, Any]:
-    """Scrapy's own benchmark on this machine (link-only pages, nothing extracted)."""
-    env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
-    with tempfile.TemporaryDirectory() as cwd:
-        proc = subprocess.run(
-            [sys.executable, "-m", "scrapy", "bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}"],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=cwd,
-            timeout=seconds + 120,
-        )
-    log = proc.stdout + proc.stderr
-    responses = int(re.search(r"'response_received_count': (\d+)", log).group(1))
-    elapsed = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", log).group(1))
-    return {
-        "pages": responses,
-        "seconds": round(elapsed, 2),
-        "pages_per_second": round(responses / elapsed, 1),
     }
 
 

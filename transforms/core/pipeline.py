@@ -81,6 +81,10 @@ CHUNK_ROWS = 20_000
 KEY_BATCH = 2_000
 MAX_QUARANTINE_SHARE = 0.5
 MIN_ROWS_FOR_SHARE = 20
+# A core table is analyzed during a run once this many rows plus this share of its rows
+# changed since its last analyze (see _Statistics).
+ANALYZE_ROWS = 1_000
+ANALYZE_SHARE = 1.0
 CORE_OF = {
     "stg_listings": listings,
     "stg_reviews": reviews,
@@ -162,6 +166,7 @@ class ProcessReport:
     dq_failures: int = 0
     data_docs: str | None = None
     breakage: list[str] = field(default_factory=list)
+    analyzed: list[str] = field(default_factory=list)  # core tables analyzed, in order
 
     @property
     def rows_in(self) -> int:
@@ -178,6 +183,7 @@ class ProcessReport:
             "dq_failures": self.dq_failures,
             "data_docs": self.data_docs,
             "breakage": self.breakage,
+            "analyzed": self.analyzed,
         }
 
 
@@ -870,15 +876,16 @@ class _Collector:
     A chunk makes a few hundred thousand short-lived objects (row dicts, payloads) that
     form no cycles; with automatic collection, each batch of them triggers collections
     that walk every object of the process (the libraries' too), about a tenth of the
-    run. So automatic collection is off while the chunks are processed; after each
-    chunk :meth:`settle` collects the cycles it left, and after the first one it freezes
-    the objects that live on (modules, GX, the services) out of later collections.
-    Leaving restores collection as it was.
+    run. So automatic collection is off while the chunks are processed, and after each
+    chunk :meth:`settle` collects the cycles among the objects that chunk made (the
+    youngest generation only) and freezes the survivors out of later collections: a
+    chunk's collection costs what the chunk made, not what the run holds, so it does not
+    grow as the run's state (the review index, the caches) grows. Leaving unfreezes,
+    collects once, and restores collection as it was.
     """
 
     def __init__(self) -> None:
         self.was_enabled = False
-        self.frozen = False
 
     def __enter__(self) -> _Collector:
         self.was_enabled = gc.isenabled()
@@ -886,16 +893,89 @@ class _Collector:
         return self
 
     def settle(self) -> None:
-        gc.collect()
-        if not self.frozen:
-            gc.freeze()
-            self.frozen = True
+        gc.collect(0)
+        gc.freeze()
 
     def __exit__(self, *exc: object) -> None:
-        if self.frozen:
-            gc.unfreeze()
+        gc.unfreeze()
+        gc.collect()
         if self.was_enabled:
             gc.enable()
+
+
+class _Statistics:
+    """Planner statistics of the core tables a run grows, on PostgreSQL.
+
+    Each chunk looks its keys up in the core tables (``platform = … AND external_id IN
+    (…)``). Without statistics (a server with autovacuum off, or a first load faster
+    than autovacuum) PostgreSQL answers those look-ups with a scan of every row of the
+    platform instead of index probes, so a chunk costs more the larger the table and a
+    large first load grows faster than linearly. So the run counts the staging rows it
+    takes into each core table and analyzes a table once they pass ``ANALYZE_ROWS`` +
+    ``ANALYZE_SHARE`` of its rows at its last analyze (``pg_class.reltuples``; what the
+    server changed before the run counts too): a table analyzed each time it doubles is
+    analyzed a few dozen times over millions of rows, well under a second each. Nothing
+    happens on SQLite, whose planner uses the unique index without statistics.
+    """
+
+    GROWS = {
+        "stg_listings": ("listings", "listing_snapshots", "products", "shops"),
+        "stg_reviews": ("reviews",),
+        "stg_complaints": ("complaints",),
+        "stg_recalls": ("recalls",),
+        "stg_shops": ("shops",),
+    }
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine if engine.dialect.name == "postgresql" else None
+        self.analyzed: list[str] = []
+        self.pending: dict[str, float] = {}
+        self.rows: dict[str, float] = {}
+        if self.engine is None:
+            return
+        names = sorted({t for ts in self.GROWS.values() for t in ts})
+        with self.engine.connect() as conn:
+            for name, changed, rows in conn.execute(
+                sql(
+                    "select c.relname, coalesce(s.n_mod_since_analyze, 0), "
+                    "greatest(c.reltuples, 0) from pg_class c "
+                    "left join pg_stat_user_tables s on s.relid = c.oid "
+                    "where c.relnamespace = current_schema()::regnamespace "
+                    "and c.relname = any(:names)"
+                ),
+                {"names": names},
+            ):
+                self.pending[name] = float(changed)
+                self.rows[name] = float(rows)
+
+    def taken(self, stg: str, rows: int) -> None:
+        """``rows`` rows of ``stg`` went into core: analyze the tables now due."""
+        if self.engine is None:
+            return
+        due = []
+        for name in self.GROWS.get(stg, ()):
+            if name not in self.rows:
+                continue
+            self.pending[name] += rows
+            if self.pending[name] > ANALYZE_ROWS + ANALYZE_SHARE * self.rows[name]:
+                due.append(name)
+        if not due:
+            return
+        with self.engine.connect() as conn:
+            for name in due:
+                conn.exec_driver_sql(f'ANALYZE "{name}"')
+                self.rows[name] = float(
+                    conn.execute(
+                        sql(
+                            "select greatest(reltuples, 0) from pg_class where oid = "
+                            "(current_schema() || '.' || :name)::regclass"
+                        ),
+                        {"name": name},
+                    ).scalar_one()
+                )
+                self.pending[name] = 0.0
+                self.analyzed.append(name)
+            conn.commit()
 
 
 def _staging_chunks(
@@ -989,6 +1069,7 @@ def process_staging(
         ),
         "stg_shops": lambda c, rows: _shops_chunk(c, rows, sv, shops_counted),
     }
+    statistics = _Statistics(engine)
     with _Collector() as collector:
         for stg, handle in handlers.items():
             total = previous_runs.get(stg) or TableReport(stg)
@@ -1011,8 +1092,10 @@ def process_staging(
                     _save_progress(conn, run_id, stg, rows[-1]["id"], total, started)
                     if stg == "stg_reviews":
                         clusters.add(conn, rows[0]["id"], rows[-1]["id"], chunk.rewritten)
+                taken = len(rows)
                 del chunk, rows
                 collector.settle()
+                statistics.taken(stg, taken)
             if total.rows_in:
                 report.tables[stg] = total
     with engine.begin() as conn:
@@ -1023,6 +1106,7 @@ def process_staging(
             for t in (shops, products, listings, listing_snapshots, reviews, complaints, recalls)
         }
     log.info("relinked %d reviews and complaints to listings", relinked)
+    report.analyzed = statistics.analyzed
     report.dq_failures = sv.quality.failures
     report.breakage = _table_checks(engine, report, sv.quality, max_quarantine_share)
     combined = sv.quality.combined()

@@ -543,7 +543,9 @@ def _price_anomalies(
     d["lp"] = np.log(d["price"])
     bg = d.groupby(["brand_key", "cat"])["lp"]
     b_med = bg.transform("median")
-    b_mad = bg.transform(lambda s: (s - s.median()).abs().median())
+    # The median absolute deviation from the group's median, without a Python call per
+    # group.
+    b_mad = (d["lp"] - b_med).abs().groupby([d["brand_key"], d["cat"]]).transform("median")
     b_n = bg.transform("size")
     z = (d["lp"] - b_med) / np.maximum(1.4826 * b_mad, 0.15)
     brand_low = single & (b_n >= 6) & (d["brand_key"] != "") & (z <= -4.0)
@@ -592,13 +594,19 @@ def seller_networks(shops: pd.DataFrame) -> dict[int, int]:
     for col in ("phone_hash", "address_hash", "contact_hash"):
         if col not in shops:
             continue
-        s = shops[shops[col].notna()]
-        for _, ids in s.groupby(col)["id"]:
-            ids = [int(i) for i in ids]
-            for other in ids[1:]:
-                a, b = find(ids[0]), find(other)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
+        # Each shop joins the first shop seen with the same value. A network's root is
+        # its smallest id whatever the order of the joins.
+        first: dict[Any, int] = {}
+        for value, sid in zip(shops[col], shops["id"], strict=True):
+            if pd.isna(value):
+                continue
+            sid = int(sid)
+            if value not in first:
+                first[value] = sid
+                continue
+            a, b = find(first[value]), find(sid)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
     members: dict[int, list[int]] = {}
     for x in list(parent):
         members.setdefault(find(x), []).append(x)
@@ -614,14 +622,17 @@ def network_signals(f: Frames) -> list[Signal]:
         members.setdefault(root, []).append(sid)
     out: list[Signal] = []
     shared_cols = ("phone_hash", "address_hash", "contact_hash")
-    shops_idx = f.shops.set_index("id")
+    contact = {
+        int(i): vals
+        for i, *vals in zip(f.shops["id"], *(f.shops[c] for c in shared_cols), strict=True)
+    }
     for sids in members.values():
         sids = sorted(sids)
-        shared = [
-            zh
-            for col, zh in zip(shared_cols, ("电话", "地址", "联系人"), strict=True)
-            if shops_idx.loc[sids, col].dropna().duplicated().any()
-        ]
+        shared = []
+        for k, zh in enumerate(("电话", "地址", "联系人")):
+            seen = [contact[s][k] for s in sids if s in contact and not pd.isna(contact[s][k])]
+            if len(set(seen)) < len(seen):
+                shared.append(zh)
         for sid in sids:
             out.append(
                 Signal(
@@ -637,19 +648,26 @@ def network_signals(f: Frames) -> list[Signal]:
             )
     lst = f.listings[f.listings["product_id"].notna() & f.listings["shop_id"].notna()]
     lst = lst[lst["shop_id"].isin(list(net))]
-    for pid, g in lst.groupby("product_id"):
-        roots = {net[int(s)] for s in g["shop_id"]}
+    # Product → its listings' shops and ids, in frame order.
+    sold: dict[int, tuple[list[int], list[int]]] = {}
+    for pid, sid, lid in zip(lst["product_id"], lst["shop_id"], lst["id"], strict=True):
+        shop_ids, listing_ids = sold.setdefault(int(pid), ([], []))
+        shop_ids.append(int(sid))
+        listing_ids.append(int(lid))
+    for pid in sorted(sold):
+        shop_ids, listing_ids = sold[pid]
+        roots = {net[s] for s in shop_ids}
         size = max(len(members[r]) for r in roots)
         out.append(
             Signal(
                 "product",
-                int(pid),
+                pid,
                 "shop_network",
                 ACTIVE,
                 size,
                 min(1.0, (size - 1) / 3),
                 f"在售店铺属于{len(roots)}个关联店铺网络（最大{size}家）",
-                {"shops": _ids(sorted({int(s) for s in g["shop_id"]})), "listings": _ids(g["id"])},
+                {"shops": _ids(sorted(set(shop_ids))), "listings": _ids(listing_ids)},
             )
         )
     return out

@@ -81,23 +81,42 @@ class BannedTermMatcher:
                 )
             )
         self._rules = tuple(rules)
-        self._any = _any_of([r.pattern.pattern for r in rules])
+        # Which rules a text can set off, by the characters it contains (see _triggers).
+        self._index: dict[str, list[int]] | None = {}
+        self._always: list[int] = []
+        for i, rule in enumerate(rules):
+            chars = _triggers(rule.pattern.pattern)
+            if chars is None:
+                self._always.append(i)
+            else:
+                for c in chars:
+                    self._index.setdefault(c, []).append(i)
 
     def scan(self, text: str) -> list[TermHit]:
         """Every hit in ``text`` after overlaps are resolved, exempt ones included,
         in order of position."""
         text = normalise_text(text)
-        if self._any is not None and self._any.search(text) is None:
-            # No rule matches anywhere (most texts): one pass instead of one per rule.
-            return []
         found: list[tuple[_Rule, int, int]] = []
-        for rule in self._rules:
+        for rule in self._candidates(text):
             for m in rule.pattern.finditer(text):
                 if m.end() > m.start():
                     found.append((rule, m.start(), m.end()))
         kept = [h for h in found if not any(_covers(other, h) for other in found if other is not h)]
         kept.sort(key=lambda h: (h[1], h[2]))
         return [self._hit(text, rule, start, end) for rule, start, end in kept]
+
+    def _candidates(self, text: str) -> list[_Rule]:
+        """The rules that can match ``text``: those with a trigger character in it (in
+        any case: ``ı`` and ``İ`` fold to ``i`` as the case-insensitive match does), and
+        those without triggers. Most texts set off few or none of them."""
+        if self._index is None:
+            return list(self._rules)
+        chars = set(text.lower())
+        chars.update(text.upper().lower())
+        picked = set(self._always)
+        for c in chars.intersection(self._index):
+            picked.update(self._index[c])
+        return [self._rules[i] for i in sorted(picked)]
 
     def violations(self, text: str) -> list[TermHit]:
         """The hits that no exemption covers."""
@@ -115,16 +134,53 @@ class BannedTermMatcher:
         )
 
 
-def _any_of(sources: list[str]) -> re.Pattern[str] | None:
-    """One pattern that matches where any of ``sources`` matches (their alternation), to
-    rule out texts without a hit in one pass; None when the rules cannot be combined
-    (a back-reference or a flag group would change meaning inside an alternation)."""
-    if not sources or any(re.search(r"\\[1-9]|\(\?P=|\(\?[aiLmsux]+\)", s) for s in sources):
-        return None
+def _triggers(source: str) -> frozenset[str] | None:
+    """Characters (lower-cased) of which every match of ``source`` contains at least
+    one, or None when the pattern gives no such set (then the rule is tried on every
+    text). Read off the parsed pattern: a literal, a small character class, a group or a
+    repeat of at least once passes its requirement up; an alternation needs one from
+    each branch; of a sequence's requirements the rarest-looking is kept (Chinese
+    characters before Latin letters and digits)."""
     try:
-        return re.compile("|".join(f"(?:{s})" for s in sources), re.IGNORECASE)
-    except re.error:
+        from re import _parser
+
+        return _required(_parser.parse(source, re.IGNORECASE), _parser)
+    except Exception:  # noqa: BLE001 - an unreadable pattern is simply tried on every text
         return None
+
+
+def _required(seq: Any, p: Any) -> frozenset[str] | None:
+    best: frozenset[str] | None = None
+    for op, av in seq:
+        need: frozenset[str] | None = None
+        if op is p.LITERAL:
+            need = frozenset(chr(av).lower())
+        elif op is p.IN:
+            chars: set[str] = set()
+            for iop, iav in av:
+                if iop is p.LITERAL:
+                    chars.update(chr(iav).lower())
+                elif iop is p.RANGE and iav[1] - iav[0] < 64:
+                    for code in range(iav[0], iav[1] + 1):
+                        chars.update(chr(code).lower())
+                else:  # a negation or a category: no small set
+                    chars = set()
+                    break
+            need = frozenset(chars) or None
+        elif op is p.SUBPATTERN:
+            need = _required(av[3], p)
+        elif op in (p.MAX_REPEAT, p.MIN_REPEAT, p.POSSESSIVE_REPEAT) and av[0] >= 1:
+            need = _required(av[2], p)
+        elif op is p.BRANCH:
+            parts = [_required(branch, p) for branch in av[1]]
+            need = None if any(x is None for x in parts) else frozenset().union(*parts)
+        if need and (best is None or _weight(need) < _weight(best)):
+            best = need
+    return best
+
+
+def _weight(chars: frozenset[str]) -> int:
+    return sum(1 if ord(c) >= 0x2E80 else 20 for c in chars)
 
 
 def _covers(a: tuple[_Rule, int, int], b: tuple[_Rule, int, int]) -> bool:

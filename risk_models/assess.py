@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,21 +174,46 @@ def _moment(value: Any) -> dt.datetime | None:
 # ------------------------------------------------------------------------ recall matches
 
 
-def match_recalls(conn: Connection, now: dt.datetime) -> int:
-    """Match every listing against every recall in the warehouse; the table then holds
-    exactly the current matches."""
+def match_recalls(
+    conn: Connection, now: dt.datetime, state_dir: Path | None = None
+) -> tuple[int, Callable[[], None]]:
+    """Match listings against every recall in the warehouse; the table then holds exactly
+    the current matches. Returns how many there are, and what to call once the
+    transaction is committed (it records the state for the next run; never called, the
+    next run matches every listing).
+
+    With ``state_dir`` the run is incremental when it can be exact: the file there
+    records what the last run matched with (the recalls and their versions, the brand
+    aliases, the matcher's code and rules) and up to which listing version. When all of
+    that is unchanged and ``recall_matches`` is as that run left it, only the listings
+    written since (``staging_id`` above the mark, or new ids) are matched again;
+    anything else (a new or changed recall, a newly learned alias, a rebuilt core, a
+    missing file) matches every listing, as without ``state_dir``.
+    """
+    from ecqm.warehouse.schema import recalls
     from risk_models.recalls import RecallMatcher
 
     matcher = RecallMatcher.from_warehouse(conn)
-    rows = conn.execute(
-        select(listings.c.id, listings.c.title, listings.c.brand, listings.c.model, listings.c.gtin)
+    recall_rows = conn.execute(
+        select(
+            recalls.c.id, recalls.c.source, recalls.c.recall_number, recalls.c.staging_id
+        ).order_by(recalls.c.id)
     ).all()
-    from ecqm.warehouse.schema import recalls
-
-    recall_ids = {
-        (s, n): i
-        for i, s, n in conn.execute(select(recalls.c.id, recalls.c.source, recalls.c.recall_number))
-    }
+    recall_ids = {(s, n): i for i, s, n, _ in recall_rows}
+    mark, last_listing = conn.execute(
+        select(func.max(listings.c.staging_id), func.max(listings.c.id))
+    ).one()
+    stamp = _matcher_stamp(matcher, recall_rows, _warehouse_identity(conn))
+    path = _recall_state_path(conn, state_dir) if state_dir is not None else None
+    saved = _read_json(path)
+    since = None
+    if saved and saved.get("stamp") == stamp and saved.get("matches") == _matches_seen(conn):
+        since = (int(saved["listing_mark"]), int(saved["last_listing"]))
+    cols = (listings.c.id, listings.c.title, listings.c.brand, listings.c.model, listings.c.gtin)
+    query = select(*cols).order_by(listings.c.id)
+    if since is not None:
+        query = query.where(or_(listings.c.staging_id > since[0], listings.c.id > since[1]))
+    rows = conn.execute(query).all()
     found: dict[tuple[int, int], dict[str, Any]] = {}
     for (lid, *_), matches in zip(
         rows,
@@ -215,7 +240,16 @@ def match_recalls(conn: Connection, now: dt.datetime) -> int:
                 "hazard": m.hazard_class,
                 "matched_at": now,
             }
-    existing = set(conn.execute(select(recall_matches.c.listing_id, recall_matches.c.recall_id)))
+    pairs = select(recall_matches.c.listing_id, recall_matches.c.recall_id)
+    if since is None:
+        existing = set(conn.execute(pairs))
+    else:
+        seen = [int(r[0]) for r in rows]
+        existing = set()
+        for i in range(0, len(seen), 1000):
+            existing |= set(
+                conn.execute(pairs.where(recall_matches.c.listing_id.in_(seen[i : i + 1000])))
+            )
     stale = [k for k in existing if tuple(k) not in found]
     for i in range(0, len(stale), 500):
         conn.execute(
@@ -233,7 +267,108 @@ def match_recalls(conn: Connection, now: dt.datetime) -> int:
             list(found.values()),
             update=("source", "recall_number", "score", "matched_on", "matched_model", "hazard"),
         )
-    return len(found)
+    total = conn.execute(select(func.count()).select_from(recall_matches)).scalar_one()
+    state = {
+        "stamp": stamp,
+        "listing_mark": int(mark or 0),
+        "last_listing": int(last_listing or 0),
+        "matches": _matches_seen(conn),
+        "incremental": since is not None,
+        "listings_matched": len(rows),
+    }
+
+    def committed() -> None:
+        if path is not None:
+            _write_json(path, state)
+
+    return int(total), committed
+
+
+# The files whose contents decide what the matcher finds, besides the recalls and the
+# aliases: a change of code or rules matches every listing again.
+_MATCHER_FILES = ("risk_models/recalls", "transforms/categories", "transforms/resolve")
+
+
+def _warehouse_identity(conn: Connection) -> str:
+    """Which database this is, beyond its URL: a database dropped and made again under
+    the same name is another one (PostgreSQL: its oid; SQLite: its file's inode)."""
+    import os
+
+    if conn.dialect.name == "postgresql":
+        oid = conn.exec_driver_sql(
+            "select oid from pg_database where datname = current_database()"
+        ).scalar_one()
+        return f"postgresql:{oid}"
+    name = conn.engine.url.database
+    try:
+        st = os.stat(name) if name and name != ":memory:" else None
+    except OSError:
+        st = None
+    return f"{conn.dialect.name}:{st.st_ino}:{st.st_dev}" if st else f"{conn.dialect.name}:-"
+
+
+def _matcher_stamp(matcher: Any, recall_rows: list[Any], warehouse: str) -> str:
+    import hashlib
+    import json
+
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in _MATCHER_FILES:
+        for f in sorted((root / folder).rglob("*")):
+            if f.is_file() and f.suffix in (".py", ".yaml", ".yml", ".json", ".txt"):
+                digest.update(f.relative_to(root).as_posix().encode())
+                digest.update(f.read_bytes())
+    digest.update(
+        json.dumps(
+            {
+                "recalls": [[int(i), s, n, s_id] for i, s, n, s_id in recall_rows],
+                "aliases": sorted(sorted(g) for g in matcher.aliases.groups()),
+                "warehouse": warehouse,
+                "min_score": matcher.min_score,
+                "check_category": matcher.check_category,
+            },
+            ensure_ascii=False,
+            default=str,
+        ).encode()
+    )
+    return digest.hexdigest()
+
+
+def _matches_seen(conn: Connection) -> list[int]:
+    """How ``recall_matches`` stands: row count and largest id (a rebuild or another
+    writer changes them)."""
+    n, top = conn.execute(
+        select(func.count(), func.max(recall_matches.c.id)).select_from(recall_matches)
+    ).one()
+    return [int(n), int(top or 0)]
+
+
+def _recall_state_path(conn: Connection, state_dir: Path) -> Path:
+    import hashlib
+
+    url = conn.engine.url.render_as_string(hide_password=True)
+    return state_dir / f"recall_matches-{hashlib.sha256(url.encode()).hexdigest()[:16]}.json"
+
+
+def _read_json(path: Path | None) -> dict[str, Any] | None:
+    import json
+
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -326,7 +461,8 @@ def assess(
     report.reviews_scored = score_reviews(engine, text_scorer, now)
     lap("score_reviews")
     with engine.begin() as conn:
-        report.recall_matches = match_recalls(conn, now)
+        report.recall_matches, recall_matches_committed = match_recalls(conn, now, home / "state")
+    recall_matches_committed()
     lap("match_recalls")
     banned = BannedTermMatcher(read_reference().banned_terms)
     with engine.begin() as conn:

@@ -556,22 +556,35 @@ def _price_anomalies(
         ((d["how"] == "product") & (d["ratio"] <= 0.5))
         | ((d["how"] == "brand") & (d["ratio"] <= 0.35))
     ]
+    # Product → its low listings' ids (frame order) and the lowest ratio with its peer
+    # and reference (the first listing of that ratio).
+    found: dict[int, tuple[list[int], float, str, float]] = {}
+    for pid, lid, ratio, how, ref in zip(
+        low["product_id"], low["id"], low["ratio"], low["how"], low["ref"], strict=True
+    ):
+        pid, ratio = int(pid), float(ratio)
+        have = found.get(pid)
+        if have is None:
+            found[pid] = ([int(lid)], ratio, how, float(ref))
+            continue
+        have[0].append(int(lid))
+        if ratio < have[1]:
+            found[pid] = (have[0], ratio, how, float(ref))
     out: list[Signal] = []
-    for pid, grp in low.groupby("product_id"):
-        worst = grp.sort_values("ratio").iloc[0]
-        ratio = float(worst["ratio"])
-        peer = "同一产品其他商品页" if worst["how"] == "product" else "同品牌同类商品"
+    for pid in sorted(found):
+        ids, ratio, how, ref = found[pid]
+        peer = "同一产品其他商品页" if how == "product" else "同品牌同类商品"
         out.append(
             Signal(
                 "product",
-                int(pid),
+                pid,
                 "price_anomaly",
                 ACTIVE,
                 ratio,
                 float(min(1.0, max(0.3, (0.6 - ratio) / 0.4))),
-                f"{len(grp)}个商品页售价仅为{peer}中位价的{ratio:.0%}，疑似假冒",
-                ev(grp["id"]),
-                baseline=float(worst["ref"]) / 100,
+                f"{len(ids)}个商品页售价仅为{peer}中位价的{ratio:.0%}，疑似假冒",
+                ev(ids),
+                baseline=ref / 100,
             )
         )
     return out

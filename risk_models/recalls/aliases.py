@@ -155,8 +155,11 @@ class BrandAliases:
             .where(listings.c.product_id.is_not(None), listings.c.brand.is_not(None))
             .distinct()
             .order_by(listings.c.product_id)
+            # On the statement: Connection.execution_options would change the caller's
+            # connection, and its later statements (a DELETE) would be sent as cursors.
+            .execution_options(yield_per=20_000)
         )
-        rows = conn.execution_options(yield_per=20_000).execute(query)
+        rows = conn.execute(query)
         return cls.from_listing_groups(_grouped(rows), min_support=min_support, base=base)
 
     def copy(self) -> BrandAliases:

@@ -440,3 +440,114 @@ def test_the_database_counts_reviews_as_the_frame_code_does(warehouse_engine, wo
     assert (got["first"] == want["first"]).all()
     assert sorted(frames.reviews["id"]) == sorted(flagged["id"])
     assert int(got["n"].sum()) == len(full) - 2
+
+
+def _match(engine, state):
+    """One recall-matching run (as the assessment runs it) and the state it recorded."""
+    import json
+
+    from risk_models.assess import match_recalls
+
+    with engine.begin() as c:
+        total, committed = match_recalls(c, SEEN, state)
+    committed()
+    with engine.connect() as c:
+        rows = sorted(
+            (r.listing_id, r.recall_id, r.score) for r in c.execute(select(recall_matches)).all()
+        )
+    (path,) = state.glob("recall_matches-*.json")
+    return total, rows, json.loads(path.read_text())
+
+
+def test_recall_matching_takes_only_new_listings_when_nothing_else_changed(
+    warehouse_engine, world, tmp_path
+):
+    """The daily matching re-reads only the listings written since the last run, and
+    gives what matching every listing gives; a new recall, rows of recall_matches
+    changed by someone else or a lost state file make it match every listing again."""
+    from risk_models.assess import match_recalls
+
+    state = tmp_path / "state"
+    total, first, st = _match(warehouse_engine, state)
+    assert total == 1 and not st["incremental"] and st["listings_matched"] == 5
+    total, again, st = _match(warehouse_engine, state)
+    assert (total, again) == (1, first) and st["incremental"] and st["listings_matched"] == 0
+
+    # The quiet kettle's listing is crawled again under the recalled model (a newer
+    # staging row), and a new listing of the recalled kettle appears.
+    with warehouse_engine.begin() as c:
+        c.execute(
+            listings.update()
+            .where(listings.c.id == world["listings"]["L3"])
+            .values(title="美度电热水壶 MD-1511 1.5L", brand="美度", model="MD-1511", staging_id=90)
+        )
+        c.execute(
+            listings.insert().values(
+                platform="lehuo",
+                external_id="L5",
+                product_id=world["products"]["k1"],
+                title="美度 电热水壶 MD1510",
+                brand="美度",
+                model="MD1510",
+                first_seen_at=SEEN,
+                last_seen_at=SEEN,
+            )
+        )
+    with warehouse_engine.connect() as c:
+        l5 = c.execute(select(listings.c.id).where(listings.c.external_id == "L5")).scalar_one()
+    total, grown, st = _match(warehouse_engine, state)
+    assert st["incremental"] and st["listings_matched"] == 2
+    assert total == 3
+    assert {lid for lid, _, _ in grown} == {world["listings"]["L1"], world["listings"]["L3"], l5}
+    # The same as matching every listing afresh.
+    with warehouse_engine.begin() as c:
+        assert match_recalls(c, SEEN)[0] == 3
+    with warehouse_engine.connect() as c:
+        assert (
+            sorted((r.listing_id, r.recall_id, r.score) for r in c.execute(select(recall_matches)))
+            == grown
+        )
+
+    # The recalled model is renamed away again: its match goes.
+    with warehouse_engine.begin() as c:
+        c.execute(
+            listings.update()
+            .where(listings.c.id == world["listings"]["L3"])
+            .values(title="九阳电热水壶 K15-F5", brand="九阳", model="K15-F5", staging_id=91)
+        )
+    total, shrunk, st = _match(warehouse_engine, state)
+    assert st["incremental"] and st["listings_matched"] == 1 and total == 2
+    assert world["listings"]["L3"] not in {lid for lid, _, _ in shrunk}
+
+    # A new recall: every listing again.
+    with warehouse_engine.begin() as c:
+        c.execute(
+            recalls.insert().values(
+                source="cpsc",
+                recall_number="26002",
+                title="Jiuyang Kettles Recalled",
+                brands=["Joyoung"],
+                models=["K15-F5"],
+                hazard="burn hazard",
+                published_on=dt.date(2026, 11, 2),
+                fetched_at=SEEN,
+            )
+        )
+    *_, st = _match(warehouse_engine, state)
+    assert not st["incremental"] and st["listings_matched"] == 6
+    *_, st = _match(warehouse_engine, state)
+    assert st["incremental"] and st["listings_matched"] == 0
+    # Someone else deletes a match: every listing again, and the match is back.
+    with warehouse_engine.begin() as c:
+        c.execute(
+            recall_matches.delete().where(recall_matches.c.listing_id == world["listings"]["L1"])
+        )
+    total_before = total
+    total, rows, st = _match(warehouse_engine, state)
+    assert not st["incremental"] and world["listings"]["L1"] in {lid for lid, _, _ in rows}
+    assert total >= total_before
+    # The state file lost: every listing again.
+    for f in state.glob("recall_matches-*.json"):
+        f.unlink()
+    *_, st = _match(warehouse_engine, state)
+    assert not st["incremental"]

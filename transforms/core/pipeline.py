@@ -52,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql
 
 from ecqm.warehouse.bulk import RejectedRow, upsert
+from ecqm.warehouse.engine import database_identity
 from ecqm.warehouse.schema import (
     complaints,
     dq_results,
@@ -1268,11 +1269,16 @@ class _ClusterState:
         with engine.connect() as conn:
             # Every review up to this id is in the index (loaded or rebuilt below).
             self.last_id: int = conn.execute(select(func.max(reviews.c.id))).scalar() or 0
+            self.database = database_identity(conn)
         # The index keeps its growing parts in working files next to its saved copy.
         self.dir.mkdir(parents=True, exist_ok=True)
         try:
             meta = json.loads(self.meta.read_text())
-            if meta.get("last_staging_id") == mark and self.path.exists():
+            if (
+                meta.get("last_staging_id") == mark
+                and meta.get("database") == self.database
+                and self.path.exists()
+            ):
                 self.index = ReviewClusterIndex.load(self.path, workdir=self.dir)
         except (OSError, ValueError, KeyError):
             self.index = None
@@ -1348,7 +1354,7 @@ class _ClusterState:
             )
         self.dir.mkdir(parents=True, exist_ok=True)
         self.index.save(self.path)
-        self.meta.write_text(json.dumps({"last_staging_id": mark}))
+        self.meta.write_text(json.dumps({"last_staging_id": mark, "database": self.database}))
         return len(wanted), len(changes)
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, tuple_
 
 from ecqm.warehouse.bulk import upsert
+from ecqm.warehouse.engine import database_identity
 from ecqm.warehouse.schema import (
     evaluations,
     listings,
@@ -203,7 +204,7 @@ def match_recalls(
     mark, last_listing = conn.execute(
         select(func.max(listings.c.staging_id), func.max(listings.c.id))
     ).one()
-    stamp = _matcher_stamp(matcher, recall_rows, _warehouse_identity(conn))
+    stamp = _matcher_stamp(matcher, recall_rows, database_identity(conn))
     path = _recall_state_path(conn, state_dir) if state_dir is not None else None
     saved = _read_json(path)
     since = None
@@ -287,24 +288,6 @@ def match_recalls(
 # The files whose contents decide what the matcher finds, besides the recalls and the
 # aliases: a change of code or rules matches every listing again.
 _MATCHER_FILES = ("risk_models/recalls", "transforms/categories", "transforms/resolve")
-
-
-def _warehouse_identity(conn: Connection) -> str:
-    """Which database this is, beyond its URL: a database dropped and made again under
-    the same name is another one (PostgreSQL: its oid; SQLite: its file's inode)."""
-    import os
-
-    if conn.dialect.name == "postgresql":
-        oid = conn.exec_driver_sql(
-            "select oid from pg_database where datname = current_database()"
-        ).scalar_one()
-        return f"postgresql:{oid}"
-    name = conn.engine.url.database
-    try:
-        st = os.stat(name) if name and name != ":memory:" else None
-    except OSError:
-        st = None
-    return f"{conn.dialect.name}:{st.st_ino}:{st.st_dev}" if st else f"{conn.dialect.name}:-"
 
 
 def _matcher_stamp(matcher: Any, recall_rows: list[Any], warehouse: str) -> str:

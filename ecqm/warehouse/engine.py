@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from ecqm import settings
@@ -46,3 +46,23 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 def get_engine(url: str | None = None) -> Engine:
     """A shared engine per URL, for commands and tasks that run in one process."""
     return make_engine(url)
+
+
+def database_identity(conn: Connection) -> str:
+    """Which database ``conn`` is on, beyond its URL: one dropped and made again under the
+    same name is another (PostgreSQL: its oid; SQLite: its file's inode and device).
+    State kept outside the warehouse (``$ECQM_HOME/state``) records it, so that it is
+    never applied to a database it was not made from."""
+    import os
+
+    if conn.dialect.name == "postgresql":
+        oid = conn.exec_driver_sql(
+            "select oid from pg_database where datname = current_database()"
+        ).scalar_one()
+        return f"postgresql:{oid}"
+    name = conn.engine.url.database
+    try:
+        st = os.stat(name) if name and name != ":memory:" else None
+    except OSError:
+        st = None
+    return f"{conn.dialect.name}:{st.st_ino}:{st.st_dev}" if st else f"{conn.dialect.name}:-"

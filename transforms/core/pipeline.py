@@ -52,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql
 
 from ecqm.warehouse.bulk import RejectedRow, upsert
+from ecqm.warehouse.engine import database_identity
 from ecqm.warehouse.schema import (
     complaints,
     dq_results,
@@ -876,16 +877,19 @@ class _Collector:
     A chunk makes a few hundred thousand short-lived objects (row dicts, payloads) that
     form no cycles; with automatic collection, each batch of them triggers collections
     that walk every object of the process (the libraries' too), about a tenth of the
-    run. So automatic collection is off while the chunks are processed, and after each
-    chunk :meth:`settle` collects the cycles among the objects that chunk made (the
-    youngest generation only) and freezes the survivors out of later collections: a
-    chunk's collection costs what the chunk made, not what the run holds, so it does not
-    grow as the run's state (the review index, the caches) grows. Leaving unfreezes,
-    collects once, and restores collection as it was.
+    run. So automatic collection is off while the chunks are processed; after each
+    chunk :meth:`settle` collects the cycles it left, and after the first one it freezes
+    the objects that live on (modules, GX, the services) out of later collections.
+    Leaving restores collection as it was.
+
+    (Collecting only the youngest generation and freezing after every chunk was tried:
+    no faster at 10,000 products, and at 100,000 the garbage it froze raised processing's
+    peak memory from 1.4 to 2.2 GiB.)
     """
 
     def __init__(self) -> None:
         self.was_enabled = False
+        self.frozen = False
 
     def __enter__(self) -> _Collector:
         self.was_enabled = gc.isenabled()
@@ -893,12 +897,14 @@ class _Collector:
         return self
 
     def settle(self) -> None:
-        gc.collect(0)
-        gc.freeze()
+        gc.collect()
+        if not self.frozen:
+            gc.freeze()
+            self.frozen = True
 
     def __exit__(self, *exc: object) -> None:
-        gc.unfreeze()
-        gc.collect()
+        if self.frozen:
+            gc.unfreeze()
         if self.was_enabled:
             gc.enable()
 
@@ -1268,11 +1274,16 @@ class _ClusterState:
         with engine.connect() as conn:
             # Every review up to this id is in the index (loaded or rebuilt below).
             self.last_id: int = conn.execute(select(func.max(reviews.c.id))).scalar() or 0
+            self.database = database_identity(conn)
         # The index keeps its growing parts in working files next to its saved copy.
         self.dir.mkdir(parents=True, exist_ok=True)
         try:
             meta = json.loads(self.meta.read_text())
-            if meta.get("last_staging_id") == mark and self.path.exists():
+            if (
+                meta.get("last_staging_id") == mark
+                and meta.get("database") == self.database
+                and self.path.exists()
+            ):
                 self.index = ReviewClusterIndex.load(self.path, workdir=self.dir)
         except (OSError, ValueError, KeyError):
             self.index = None
@@ -1348,7 +1359,7 @@ class _ClusterState:
             )
         self.dir.mkdir(parents=True, exist_ok=True)
         self.index.save(self.path)
-        self.meta.write_text(json.dumps({"last_staging_id": mark}))
+        self.meta.write_text(json.dumps({"last_staging_id": mark, "database": self.database}))
         return len(wanted), len(changes)
 
 

@@ -155,3 +155,36 @@ def test_the_core_tables_a_run_grows_are_analyzed_as_they_double(warehouse, home
     assert tuples == {"listings": 12, "reviews": 4}
     again = _run(warehouse, home, "run-2")
     assert again.analyzed == []  # nothing taken in
+
+
+def test_the_saved_review_index_is_used_only_for_the_database_it_was_made_from(
+    warehouse, home, monkeypatch
+):
+    """The near-duplicate index saved under ECQM_HOME records the database beside the
+    watermark: a warehouse dropped and made again at the same URL, even at the same
+    watermark, gets an index rebuilt from its own reviews."""
+    import json
+
+    from ecqm.warehouse.engine import database_identity
+    from transforms.duplicates import ReviewClusterIndex
+
+    stage(warehouse, "listing", [listing("1001")])
+    stage(warehouse, "review", [review(f"s{i}", "1001", SPAM) for i in range(3)])
+    _run(warehouse, home, "run-1")
+    (meta_file,) = (home / "state").glob("review_clusters-*.json")
+    meta = json.loads(meta_file.read_text())
+    with warehouse.connect() as conn:
+        assert meta["database"] == database_identity(conn)
+    loaded = []
+    load = ReviewClusterIndex.load
+    monkeypatch.setattr(
+        ReviewClusterIndex,
+        "load",
+        classmethod(lambda cls, *a, **kw: loaded.append(a) or load(*a, **kw)),
+    )
+    state = pipeline._ClusterState(warehouse, home, meta["last_staging_id"])
+    assert len(loaded) == 1 and len(state.index.clusters()) == 3
+    meta_file.write_text(json.dumps({**meta, "database": "postgresql:0"}))
+    state = pipeline._ClusterState(warehouse, home, meta["last_staging_id"])
+    assert len(loaded) == 1  # rebuilt from core, not loaded
+    assert len(state.index.clusters()) == 3
